@@ -1,0 +1,181 @@
+//! The application value: everything a request needs, built once from a [`Config`], and the
+//! entry point every request goes through ([`App::handle`]), which never fails.
+//!
+//! `handle` gives each request an id and a span, sends it down the API proxy path and turns any
+//! [`ProxyError`] into kbgate's own answer. Tests can build an `App` and call `handle` without a
+//! socket; [`serve`] runs it on a listener.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::{Request, Response, StatusCode};
+use tracing::Instrument;
+
+use crate::auth::{self, Verifier};
+use crate::config::{Config, IssuerKeys};
+use crate::confluence::{MetadataIndex, Upstream};
+use crate::orgs::OrgResolver;
+use crate::policy::Policy;
+use crate::proxy::{self, Links, ProxyError};
+use crate::response::{self, Body};
+use crate::server::{self, ConnInfo, ServerOptions};
+
+/// Why kbgate could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("upstream client: {0}")]
+    Upstream(#[source] crate::http_client::FetchError),
+    #[error("token verification: {0}")]
+    Auth(#[source] auth::AuthInitError),
+    #[error("TLS: {0}")]
+    Tls(#[source] server::TlsError),
+}
+
+/// Everything the request path needs, shared by all connections.
+pub struct App {
+    pub verifier: Verifier,
+    pub orgs: OrgResolver,
+    pub policy: Policy,
+    pub upstream: Upstream,
+    pub metadata: MetadataIndex,
+    pub links: Links,
+}
+
+impl App {
+    /// Builds the application: upstream client, key sets (fetched once now), caches.
+    pub async fn build(config: &Config) -> Result<App, InitError> {
+        let upstream = Upstream::new(&config.upstream).map_err(InitError::Upstream)?;
+        let jwks_client =
+            crate::http_client::build(&Default::default()).map_err(InitError::Upstream)?;
+        let issuers = config
+            .auth
+            .issuers
+            .iter()
+            .map(|i| auth::IssuerConfig {
+                issuer: i.issuer.clone(),
+                audiences: i.audiences.clone(),
+                keys: match &i.keys {
+                    IssuerKeys::JwksUrl(uri) => auth::KeySource::JwksUrl(uri.clone()),
+                    IssuerKeys::PublicKeyPem(pem) => auth::KeySource::StaticPem { pem: pem.clone() },
+                },
+                algorithms: i.algorithms.clone(),
+                leeway: i.leeway,
+            })
+            .collect();
+        let options = auth::AuthOptions {
+            org_claim: config.orgs.claim.clone(),
+            max_header_bytes: config.auth.max_header_bytes,
+            cache_capacity: config.auth.token_cache_capacity,
+            jwks_refresh_min_interval: config.auth.jwks_refresh_min_interval,
+            fetch_timeout: config.upstream.timeout,
+            max_jwks_bytes: 1024 * 1024,
+        };
+        let verifier = Verifier::new(issuers, options, jwks_client).await.map_err(InitError::Auth)?;
+        Ok(App {
+            links: Links::new(&config.server.public_url, upstream.api_prefix()),
+            verifier,
+            orgs: OrgResolver::new(config.orgs.email_domains.clone()),
+            policy: config.policy.clone(),
+            metadata: MetadataIndex::new(&config.cache),
+            upstream,
+        })
+    }
+
+    /// Answers one request. Never fails: errors become kbgate's own error answers.
+    pub async fn handle<B>(&self, req: Request<B>, conn: ConnInfo) -> Response<Body> {
+        let request_id = request_id(&req);
+        let span = tracing::info_span!(
+            "request",
+            id = %request_id,
+            method = %req.method(),
+            client.addr = %conn.peer,
+            route = tracing::field::Empty,
+            orgs = tracing::field::Empty,
+            filter.removed = tracing::field::Empty,
+        );
+        async move {
+            let started = Instant::now();
+            let result = proxy::handle(self, &req, &request_id).await;
+            let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+            match result {
+                Ok(answer) => {
+                    tracing::info!(status = 200, latency_ms, removed = answer.removed, "answered");
+                    response::json(StatusCode::OK, answer.body, &request_id)
+                }
+                Err(err) => {
+                    log_error(&err, latency_ms);
+                    proxy::error::to_response(&err, &request_id)
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+fn log_error(err: &ProxyError, latency_ms: f64) {
+    let status = err.status_and_message().0.as_u16();
+    if err.is_server_side() {
+        tracing::warn!(status, latency_ms, reason = err.reason(), error = %err, "refused");
+    } else {
+        tracing::info!(status, latency_ms, reason = err.reason(), "denied");
+    }
+}
+
+/// The client's `X-Request-Id` when it is short and plain, otherwise a fresh random id.
+fn request_id<B>(req: &Request<B>) -> String {
+    let given = req.headers().get("x-request-id").and_then(|v| v.to_str().ok());
+    match given {
+        Some(id) if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) => {
+            id.to_owned()
+        }
+        _ => format!("{:016x}", rand::random::<u64>()),
+    }
+}
+
+/// Server options from the configuration.
+pub fn server_options(config: &Config) -> Result<ServerOptions, InitError> {
+    let s = &config.server;
+    let tls = match &s.tls {
+        Some(files) => Some(server::tls_config(&files.cert_pem, &files.key_pem, s.http2).map_err(InitError::Tls)?),
+        None => None,
+    };
+    Ok(ServerOptions {
+        header_read_timeout: s.header_read_timeout,
+        request_timeout: s.request_timeout,
+        idle_timeout: s.idle_timeout,
+        max_connections: s.max_connections,
+        max_header_bytes: s.max_header_bytes,
+        max_headers: 64,
+        max_uri_bytes: s.max_uri_bytes,
+        drain_timeout: s.drain_timeout,
+        tls,
+        http2: s.http2,
+    })
+}
+
+/// Runs kbgate on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let handler = move |req, conn| {
+        let app = app.clone();
+        async move { app.handle(req, conn).await }
+    };
+    server::run(listener, handler, options, shutdown).await
+}
+
+/// Runs the admin endpoints (`/healthz`, `/readyz`) on `listener` until `shutdown` resolves.
+pub async fn serve_admin(listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    let handler = |req: Request<hyper::body::Incoming>, _conn: ConnInfo| async move {
+        match req.uri().path() {
+            "/healthz" | "/readyz" => response::json(StatusCode::OK, "{\"status\":\"ok\"}", "admin"),
+            _ => response::not_found("admin"),
+        }
+    };
+    server::run(listener, handler, ServerOptions::default(), shutdown).await
+}

@@ -1,0 +1,251 @@
+//! Configuration: TOML on disk → [`file::FileConfig`] → validated [`Config`].
+//!
+//! Loading reports **every** problem at once, each with its key path and what to change
+//! ([`ConfigError`]). Secrets never live in the file: it names environment variables, read here.
+//! `KBGATE_*` environment variables override a few scalar keys (see [`ENV_OVERRIDES`]).
+//! This module does no network I/O; files it names (TLS, CA, public keys) are read here so a
+//! bad path is a configuration error, not a runtime one.
+
+pub mod file;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::ids::OrgId;
+use crate::policy::Policy;
+
+pub use validate::parse_duration;
+
+/// Environment variables that override one key each: `(variable, section, key)`.
+pub const ENV_OVERRIDES: &[(&str, &str, &str)] = &[
+    ("KBGATE_LISTEN", "server", "listen"),
+    ("KBGATE_ADMIN_LISTEN", "server", "admin_listen"),
+    ("KBGATE_PUBLIC_URL", "server", "public_url"),
+    ("KBGATE_UPSTREAM_BASE_URL", "upstream", "base_url"),
+    ("KBGATE_UPSTREAM_TIMEOUT", "upstream", "timeout"),
+    ("KBGATE_LOG_FORMAT", "log", "format"),
+    ("KBGATE_LOG_LEVEL", "log", "level"),
+];
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub server: ServerSettings,
+    pub upstream: UpstreamSettings,
+    pub auth: AuthSettings,
+    pub orgs: OrgSettings,
+    pub policy: Policy,
+    pub cache: CacheSettings,
+    pub log: LogSettings,
+}
+
+/// `[server]`.
+#[derive(Clone, Debug)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    pub admin_listen: Option<SocketAddr>,
+    /// Public base URL without a trailing slash, e.g. `https://kb.example.com`.
+    pub public_url: String,
+    /// PEM certificate chain and key, when kbgate terminates TLS.
+    pub tls: Option<TlsFiles>,
+    pub http2: bool,
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub request_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub drain_timeout: Duration,
+    pub max_header_bytes: usize,
+    pub max_uri_bytes: usize,
+}
+
+/// TLS material, already read from disk.
+#[derive(Clone)]
+pub struct TlsFiles {
+    pub cert_pem: Vec<u8>,
+    pub key_pem: Vec<u8>,
+}
+
+impl fmt::Debug for TlsFiles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TlsFiles { <redacted> }")
+    }
+}
+
+/// Which Confluence kbgate fronts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    /// Confluence Cloud: REST under `/wiki/rest/api`.
+    Cloud,
+    /// Confluence Data Center: REST under `/rest/api` (served from a later release).
+    DataCenter,
+}
+
+/// `[upstream]`.
+#[derive(Clone, Debug)]
+pub struct UpstreamSettings {
+    /// Scheme and authority (and optional path prefix), no trailing slash.
+    pub base_url: String,
+    pub flavor: Flavor,
+    /// The service account's `Authorization` value.
+    pub credentials: Secret,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub max_idle_connections: usize,
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+/// A secret that never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The secret itself: call only where it is sent.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// `[auth]`.
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    pub issuers: Vec<IssuerSettings>,
+    pub token_cache_capacity: u64,
+    pub max_header_bytes: usize,
+    pub jwks_refresh_min_interval: Duration,
+}
+
+/// One `[[auth.issuers]]`.
+#[derive(Clone, Debug)]
+pub struct IssuerSettings {
+    pub issuer: String,
+    pub audiences: Vec<String>,
+    pub keys: IssuerKeys,
+    pub algorithms: Vec<jsonwebtoken::Algorithm>,
+    pub leeway: Duration,
+}
+
+/// Where an issuer's keys come from.
+#[derive(Clone, Debug)]
+pub enum IssuerKeys {
+    JwksUrl(http::Uri),
+    PublicKeyPem(Vec<u8>),
+}
+
+/// `[orgs]`.
+#[derive(Clone, Debug, Default)]
+pub struct OrgSettings {
+    /// Token claim holding organization ids (string or array).
+    pub claim: Option<String>,
+    /// Lowercase email domain → organizations.
+    pub email_domains: BTreeMap<String, Vec<OrgId>>,
+}
+
+/// `[cache]`.
+#[derive(Clone, Debug)]
+pub struct CacheSettings {
+    pub metadata_ttl: Duration,
+    pub metadata_capacity: u64,
+}
+
+/// `[log]`.
+#[derive(Clone, Debug)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// An `EnvFilter` directive, e.g. `info` or `kbgate=debug`.
+    pub level: String,
+}
+
+/// How logs are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// One problem in a configuration file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Key path, e.g. `auth.issuers[0].jwks_url`.
+    pub path: String,
+    /// What is wrong and what to change.
+    pub message: String,
+}
+
+/// Why a configuration could not be loaded: every problem found.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid kbgate TOML: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("{} problem(s) in {}:\n{}", .problems.len(), .path.display(), render_problems(.problems))]
+    Invalid { path: PathBuf, problems: Vec<Problem> },
+}
+
+fn render_problems(problems: &[Problem]) -> String {
+    let lines: Vec<String> =
+        problems.iter().map(|p| format!("  - {}: {}", p.path, p.message)).collect();
+    lines.join("\n")
+}
+
+impl Config {
+    /// Reads, parses and validates a configuration file, applying `KBGATE_*` overrides from
+    /// the process environment.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        Self::from_toml(&text, path, &|name| std::env::var(name).ok())
+    }
+
+    /// Parses and validates TOML text. `env` looks up environment variables (overrides and
+    /// secrets); relative file paths in the config are resolved against `path`'s folder.
+    pub fn from_toml(
+        text: &str,
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let syntax = |message: String| ConfigError::Syntax { path: path.to_owned(), message };
+        let mut doc: toml::Table = text.parse().map_err(|e: toml::de::Error| syntax(e.to_string()))?;
+        apply_env_overrides(&mut doc, env);
+        let file: file::FileConfig = doc.try_into().map_err(|e: toml::de::Error| syntax(e.to_string()))?;
+        let base_dir = path.parent().unwrap_or_else(|| Path::new("."));
+        validate::validate(file, base_dir, env)
+            .map_err(|problems| ConfigError::Invalid { path: path.to_owned(), problems })
+    }
+}
+
+fn apply_env_overrides(doc: &mut toml::Table, env: &dyn Fn(&str) -> Option<String>) {
+    for (var, section, key) in ENV_OVERRIDES {
+        if let Some(value) = env(var) {
+            let table = doc
+                .entry(section.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(t) = table {
+                t.insert(key.to_string(), toml::Value::String(value));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,129 @@
+//! Configuration loading: good files load, bad ones report every problem with its path.
+
+use super::*;
+
+fn env(name: &str) -> Option<String> {
+    match name {
+        "KBGATE_CONFLUENCE_TOKEN" | "SIM_TOKEN" => Some("secret-token".into()),
+        _ => None,
+    }
+}
+
+fn load(text: &str) -> Result<Config, ConfigError> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    Config::from_toml(text, &dir.join("test.toml"), &env)
+}
+
+const MINIMAL: &str = r#"
+[server]
+listen = "127.0.0.1:0"
+public_url = "http://127.0.0.1:8080/"
+[upstream]
+base_url = "http://127.0.0.1:9"
+auth = { kind = "basic", email = "svc@example.com", token_env = "KBGATE_CONFLUENCE_TOKEN" }
+[auth]
+[[auth.issuers]]
+issuer = "http://idp"
+audiences = ["kbgate"]
+jwks_url = "http://127.0.0.1:9/jwks.json"
+[orgs]
+claim = "kb_orgs"
+[policy]
+spaces = ["KB"]
+"#;
+
+#[test]
+fn every_file_in_the_config_folder_loads() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            Config::from_toml(&text, &path, &env).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            seen += 1;
+        }
+    }
+    assert!(seen >= 1);
+}
+
+#[test]
+fn a_minimal_file_gets_the_documented_defaults() {
+    let c = load(MINIMAL).unwrap();
+    assert_eq!(c.server.public_url, "http://127.0.0.1:8080");
+    assert_eq!(c.server.request_timeout, Duration::from_secs(30));
+    assert_eq!(c.upstream.max_body_bytes, 16 * 1024 * 1024);
+    assert_eq!(c.upstream.credentials.expose(), "Basic c3ZjQGV4YW1wbGUuY29tOnNlY3JldC10b2tlbg==");
+    assert_eq!(format!("{:?}", c.upstream.credentials), "<redacted>");
+    assert_eq!(c.policy.label_prefix, "org-");
+    assert_eq!(c.auth.issuers[0].algorithms, vec![jsonwebtoken::Algorithm::RS256]);
+    assert_eq!(c.auth.issuers[0].leeway, Duration::from_secs(60));
+}
+
+#[test]
+fn unknown_keys_are_refused_with_their_name() {
+    let err = load(&MINIMAL.replace("[policy]", "[policy]\nspacez = [\"KB\"]")).unwrap_err();
+    assert!(err.to_string().contains("spacez"), "{err}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once_with_its_path() {
+    let text = MINIMAL
+        .replace("127.0.0.1:0", "localhost")
+        .replace("KBGATE_CONFLUENCE_TOKEN", "MISSING_TOKEN")
+        .replace("audiences = [\"kbgate\"]", "audiences = []\nalgorithms = [\"HS256\"]\nleeway = \"10\"")
+        .replace("spaces = [\"KB\"]", "spaces = [\"K B\"]\nunmarked = \"maybe\"\nsubtrees = [{ root = \"x1\", orgs = [\"Acme\"] }]");
+    let err = load(&text).unwrap_err();
+    let ConfigError::Invalid { problems, .. } = &err else { panic!("{err}") };
+    let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+    for want in [
+        "server.listen",
+        "upstream.auth.token_env",
+        "auth.issuers[0].audiences",
+        "auth.issuers[0].algorithms[0]",
+        "auth.issuers[0].leeway",
+        "policy.spaces[0]",
+        "policy.unmarked",
+        "policy.subtrees[0].orgs[0]",
+        "policy.subtrees[0].root",
+    ] {
+        assert!(paths.contains(&want), "missing {want} in {paths:?}");
+    }
+    let text = err.to_string();
+    assert!(text.contains("MISSING_TOKEN is not set"), "{text}");
+    assert!(text.contains("HS256"), "{text}");
+}
+
+#[test]
+fn environment_overrides_win_over_the_file() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let env = |name: &str| match name {
+        "KBGATE_LISTEN" => Some("127.0.0.1:7777".to_owned()),
+        "KBGATE_LOG_FORMAT" => Some("json".to_owned()),
+        other => env(other),
+    };
+    let c = Config::from_toml(MINIMAL, &dir.join("t.toml"), &env).unwrap();
+    assert_eq!(c.server.listen.port(), 7777);
+    assert_eq!(c.log.format, LogFormat::Json);
+}
+
+#[test]
+fn known_orgs_include_every_org_named_anywhere() {
+    let text = MINIMAL.replace(
+        "spaces = [\"KB\"]",
+        "spaces = [\"KB\"]\norgs = [\"acme\"]\n[[policy.subtrees]]\nroot = \"200000\"\norgs = [\"initech\"]\n[orgs.email_domains]\n\"globex.example\" = [\"globex\"]",
+    );
+    let text = text.replace("[orgs]\nclaim", "[orgs]\nclaim");
+    let c = load(&text).unwrap();
+    let known: Vec<&str> = c.policy.known_orgs.iter().map(|o| o.as_str()).collect();
+    assert_eq!(known, vec!["acme", "globex", "initech"]);
+}
+
+#[test]
+fn durations_need_units() {
+    assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+    assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+    assert!(parse_duration("30").is_err());
+    assert!(parse_duration("s").is_err());
+    assert!(parse_duration("-1s").is_err());
+}

@@ -1,0 +1,178 @@
+//! The upstream: Confluence called as the service account, and the metadata index.
+//!
+//! [`Upstream::get_json`] builds every upstream request from scratch: a fixed set of headers
+//! (`Accept: application/json`, `Accept-Encoding: identity`, the service account's
+//! `Authorization`, kbgate's `User-Agent`, the request id) — nothing of the client's request is
+//! copied. An answer is returned only when it is complete, within the size cap, `200`,
+//! JSON, and not encoded; anything else is an [`UpstreamError`] that never carries upstream bytes.
+
+// WIP-GATE pub mod metadata;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT};
+use http::{HeaderMap, HeaderValue, StatusCode, Uri};
+
+use crate::config::{Flavor, UpstreamSettings};
+use crate::http_client::{self, FetchError, HttpClient};
+
+// WIP-GATE pub use metadata::MetadataIndex;
+
+/// Why upstream gave no usable answer. Messages name the kind of failure only.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("upstream request could not be built")]
+    BadUri,
+    #[error("upstream unreachable")]
+    Connect(#[source] FetchError),
+    #[error("upstream did not answer in time")]
+    Timeout,
+    #[error("upstream answer larger than the configured cap")]
+    TooLarge,
+    #[error("upstream answer truncated or unreadable")]
+    Body(#[source] FetchError),
+    #[error("upstream answered status {0}")]
+    Status(StatusCode),
+    #[error("upstream answer is encoded ({0}); kbgate filters identity-encoded JSON only")]
+    Encoded(String),
+    #[error("upstream answer is not JSON")]
+    NotJson,
+}
+
+impl UpstreamError {
+    /// Stable snake_case kind for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            UpstreamError::BadUri => "bad_uri",
+            UpstreamError::Connect(_) => "connect",
+            UpstreamError::Timeout => "timeout",
+            UpstreamError::TooLarge => "too_large",
+            UpstreamError::Body(_) => "body",
+            UpstreamError::Status(_) => "status",
+            UpstreamError::Encoded(_) => "encoded",
+            UpstreamError::NotJson => "not_json",
+        }
+    }
+}
+
+/// Confluence, as kbgate's service account sees it.
+pub struct Upstream {
+    client: HttpClient,
+    base_url: String,
+    api_prefix: &'static str,
+    credentials: HeaderValue,
+    timeout: Duration,
+    max_body: usize,
+}
+
+impl Upstream {
+    /// Builds the upstream client from validated settings.
+    pub fn new(settings: &UpstreamSettings) -> Result<Self, FetchError> {
+        let client = http_client::build(&http_client::ClientOptions {
+            connect_timeout: settings.connect_timeout,
+            max_idle_per_host: settings.max_idle_connections,
+            extra_roots_pem: settings.ca_pem.clone(),
+            ..Default::default()
+        })?;
+        let mut credentials = HeaderValue::from_str(settings.credentials.expose())
+            .map_err(|_| FetchError::Roots("service credentials are not a valid header value".into()))?;
+        credentials.set_sensitive(true);
+        Ok(Self {
+            client,
+            base_url: settings.base_url.clone(),
+            api_prefix: match settings.flavor {
+                Flavor::Cloud => "/wiki/rest/api",
+                Flavor::DataCenter => "/rest/api",
+            },
+            credentials,
+            timeout: settings.timeout,
+            max_body: settings.max_body_bytes,
+        })
+    }
+
+    /// The REST prefix, `/wiki/rest/api` on Cloud.
+    pub fn api_prefix(&self) -> &'static str {
+        self.api_prefix
+    }
+
+    /// GETs `api_path_and_query` (below the REST prefix, starting with `/`) and returns the body
+    /// of a complete `200` JSON answer.
+    pub async fn get_json(&self, api_path_and_query: &str, request_id: &str) -> Result<Bytes, UpstreamError> {
+        let uri: Uri = format!("{}{}{}", self.base_url, self.api_prefix, api_path_and_query)
+            .parse()
+            .map_err(|_| UpstreamError::BadUri)?;
+        let mut headers = HeaderMap::with_capacity(6);
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+        headers.insert(USER_AGENT, HeaderValue::from_static(concat!("kbgate/", env!("CARGO_PKG_VERSION"))));
+        if let Ok(id) = HeaderValue::from_str(request_id) {
+            headers.insert("x-request-id", id);
+        }
+        headers.insert(AUTHORIZATION, self.credentials.clone());
+        let fetched = http_client::fetch(&self.client, uri, headers, self.max_body, self.timeout)
+            .await
+            .map_err(|e| match e {
+                FetchError::Timeout(_) => UpstreamError::Timeout,
+                FetchError::TooLarge(_) => UpstreamError::TooLarge,
+                FetchError::Body(_) => UpstreamError::Body(e),
+                FetchError::BadRequest(_) => UpstreamError::BadUri,
+                FetchError::Connect(_) | FetchError::Roots(_) => UpstreamError::Connect(e),
+            })?;
+        check_answer(fetched.status, &fetched.headers)?;
+        Ok(fetched.body)
+    }
+}
+
+/// Accepts only `200`, identity-encoded, `application/json` answers.
+fn check_answer(status: StatusCode, headers: &HeaderMap) -> Result<(), UpstreamError> {
+    if status != StatusCode::OK {
+        return Err(UpstreamError::Status(status));
+    }
+    for value in headers.get_all(CONTENT_ENCODING) {
+        let v = value.to_str().unwrap_or("unreadable").trim().to_ascii_lowercase();
+        if v != "identity" && !v.is_empty() {
+            return Err(UpstreamError::Encoded(v.chars().take(32).collect()));
+        }
+    }
+    let json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
+        .unwrap_or(false);
+    if !json {
+        return Err(UpstreamError::NotJson);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn only_plain_json_200_answers_are_accepted() {
+        let json = [("content-type", "application/json; charset=utf-8")];
+        assert!(check_answer(StatusCode::OK, &headers(&json)).is_ok());
+        assert!(matches!(check_answer(StatusCode::NOT_FOUND, &headers(&json)), Err(UpstreamError::Status(_))));
+        assert!(matches!(check_answer(StatusCode::PARTIAL_CONTENT, &headers(&json)), Err(UpstreamError::Status(_))));
+        assert!(matches!(
+            check_answer(StatusCode::OK, &headers(&[("content-type", "application/json"), ("content-encoding", "gzip")])),
+            Err(UpstreamError::Encoded(_))
+        ));
+        assert!(matches!(
+            check_answer(StatusCode::OK, &headers(&[("content-type", "application/json"), ("content-encoding", "identity"), ("content-encoding", "br")])),
+            Err(UpstreamError::Encoded(_))
+        ));
+        assert!(matches!(check_answer(StatusCode::OK, &headers(&[("content-type", "text/html")])), Err(UpstreamError::NotJson)));
+        assert!(matches!(check_answer(StatusCode::OK, &headers(&[])), Err(UpstreamError::NotJson)));
+    }
+}

@@ -1,0 +1,105 @@
+//! The metadata index: labels, ancestors and space of content ids the filter must decide but
+//! that the upstream answer did not describe (ancestors of a search result, say).
+//!
+//! Entries come from two places: items described inline in an upstream answer
+//! ([`MetadataIndex::remember`]), and batched lookups (`id in (…)` CQL with the expansions the
+//! policy needs). Entries live at most `metadata_ttl`, so no decision uses metadata older than
+//! that bound; capacity is bounded. An id upstream does not return is simply absent: callers
+//! treat absent as hidden.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use moka::future::Cache;
+
+use super::{Upstream, UpstreamError};
+use crate::config::CacheSettings;
+use crate::filter;
+use crate::ids::ContentId;
+use crate::policy::ItemMeta;
+
+/// Most ids asked for in one upstream lookup.
+const BATCH: usize = 50;
+
+/// Cached, bounded, time-limited item metadata.
+pub struct MetadataIndex {
+    cache: Cache<ContentId, Arc<ItemMeta>>,
+}
+
+impl MetadataIndex {
+    /// An empty index with the configured TTL and capacity.
+    pub fn new(settings: &CacheSettings) -> Self {
+        Self {
+            cache: Cache::builder()
+                .max_capacity(settings.metadata_capacity)
+                .time_to_live(settings.metadata_ttl)
+                .build(),
+        }
+    }
+
+    /// Records metadata seen inline in an upstream answer.
+    pub async fn remember(&self, meta: &ItemMeta) {
+        self.cache.insert(meta.id.clone(), Arc::new(meta.clone())).await;
+    }
+
+    /// Metadata for `ids`: cached entries, plus batched upstream lookups for the rest.
+    /// Ids upstream does not know are absent from the map.
+    pub async fn lookup(
+        &self,
+        upstream: &Upstream,
+        ids: &[ContentId],
+        request_id: &str,
+    ) -> Result<HashMap<ContentId, Arc<ItemMeta>>, UpstreamError> {
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for id in ids {
+            match self.cache.get(id).await {
+                Some(meta) => {
+                    found.insert(id.clone(), meta);
+                }
+                None if !missing.contains(id) => missing.push(id.clone()),
+                None => {}
+            }
+        }
+        for chunk in missing.chunks(BATCH) {
+            for meta in fetch_batch(upstream, chunk, request_id).await? {
+                let meta = Arc::new(meta);
+                self.cache.insert(meta.id.clone(), meta.clone()).await;
+                if chunk.contains(&meta.id) {
+                    found.insert(meta.id.clone(), meta);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Entries currently held (for tests and metrics).
+    pub fn len(&self) -> u64 {
+        self.cache.entry_count()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+async fn fetch_batch(upstream: &Upstream, ids: &[ContentId], request_id: &str) -> Result<Vec<ItemMeta>, UpstreamError> {
+    let list: Vec<&str> = ids.iter().map(ContentId::as_str).collect();
+    let cql = format!("id in ({})", list.join(","));
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("cql", &cql)
+        .append_pair("limit", &ids.len().to_string())
+        .append_pair("excerpt", "none")
+        .append_pair("expand", "content.metadata.labels,content.ancestors,content.space")
+        .finish();
+    let body = upstream.get_json(&format!("/search?{query}"), request_id).await?;
+    // A malformed lookup answer yields no metadata, so every id in it stays hidden.
+    match filter::scan_search(&body) {
+        Ok(scan) => Ok(scan.results().iter().filter_map(|r| r.meta().cloned()).collect()),
+        Err(e) => {
+            tracing::warn!(reason = "metadata_lookup_unreadable", error = %e, "metadata lookup answer refused");
+            Ok(Vec::new())
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The embedded demo: the simulator (Confluence + identity provider) and kbgate, wired together
+//! on loopback, with tokens for demo customers of different organizations.
+//!
+//! Used by `kbgate demo` and by the integration tests, which start the same stack on port 0.
+//! The demo configuration is ordinary TOML run through the ordinary config pipeline.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::app::{self, App};
+use crate::config::Config;
+use crate::sim::{self, DemoCustomer, SimHandle, SimOptions};
+
+/// The audience demo tokens are minted for.
+pub const AUDIENCE: &str = "kbgate-demo";
+/// The environment variable name the demo configuration reads the service token from.
+const TOKEN_ENV: &str = "KBGATE_DEMO_SERVICE_TOKEN";
+
+/// A running simulator + kbgate pair.
+pub struct DemoStack {
+    pub sim: SimHandle,
+    pub addr: SocketAddr,
+    pub config: Config,
+    pub app: Arc<App>,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+/// Why the demo could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("binding {0}: {1}")]
+    Bind(String, #[source] std::io::Error),
+    #[error("demo configuration: {0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("starting kbgate: {0}")]
+    Init(#[from] app::InitError),
+}
+
+/// The demo configuration for a simulator at `sim` and kbgate at `public_url`.
+pub fn config_toml(sim: &SimHandle, listen: SocketAddr, public_url: &str) -> String {
+    format!(
+        r#"# kbgate demo configuration (generated): the simulator is the upstream and the IdP.
+[server]
+listen = "{listen}"
+public_url = "{public_url}"
+request_timeout = "10s"
+
+[upstream]
+base_url = "{base}"
+flavor = "cloud"
+timeout = "5s"
+max_body_bytes = 4194304
+auth = {{ kind = "basic", email = "{email}", token_env = "{TOKEN_ENV}" }}
+
+[auth]
+jwks_refresh_min_interval = "1s"
+
+[[auth.issuers]]
+issuer = "{issuer}"
+audiences = ["{AUDIENCE}"]
+jwks_url = "{jwks}"
+algorithms = ["RS256"]
+leeway = "30s"
+
+[orgs]
+claim = "kb_orgs"
+
+[policy]
+spaces = ["KB"]
+label_prefix = "org-"
+internal_label = "kb-internal"
+unmarked = "shared"
+orgs = ["acme", "globex", "initech"]
+
+[[policy.subtrees]]
+root = "200000"
+orgs = ["initech"]
+
+[cache]
+metadata_ttl = "30s"
+"#,
+        base = sim.base_url(),
+        email = SimOptions::default().service_email,
+        issuer = sim.issuer(),
+        jwks = sim.jwks_url(),
+    )
+}
+
+impl DemoStack {
+    /// Starts the simulator on `sim_listen` and kbgate on `listen` (port 0 picks free ports).
+    pub async fn start(listen: SocketAddr, sim_listen: SocketAddr) -> Result<DemoStack, DemoError> {
+        let sim_listener = TcpListener::bind(sim_listen).await.map_err(|e| DemoError::Bind(sim_listen.to_string(), e))?;
+        let sim_opts = SimOptions::default();
+        let token = sim_opts.service_token.clone();
+        let sim = sim::start(sim_listener, sim_opts).await.map_err(|e| DemoError::Bind(sim_listen.to_string(), e))?;
+
+        let listener = TcpListener::bind(listen).await.map_err(|e| DemoError::Bind(listen.to_string(), e))?;
+        let addr = listener.local_addr().map_err(|e| DemoError::Bind(listen.to_string(), e))?;
+        let toml = config_toml(&sim, addr, &format!("http://{addr}"));
+        let env = move |name: &str| (name == TOKEN_ENV).then(|| token.clone());
+        let config = Config::from_toml(&toml, Path::new("demo.toml"), &env)?;
+
+        let app = Arc::new(App::build(&config).await?);
+        let options = app::server_options(&config)?;
+        let (stop, mut stopped) = watch::channel(false);
+        let shutdown = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        let server = tokio::spawn(app::serve(app.clone(), listener, options, shutdown));
+        Ok(DemoStack { sim, addr, config, app, stop, server })
+    }
+
+    /// kbgate's base URL, e.g. `http://127.0.0.1:8080`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A fresh token for a demo customer, valid for `ttl`.
+    pub fn token(&self, customer: &DemoCustomer, ttl: Duration) -> String {
+        self.sim.mint_token(customer, AUDIENCE, ttl)
+    }
+
+    /// Stops kbgate (draining in-flight requests) and the simulator.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.server.await;
+        self.sim.shutdown();
+    }
+}
+
+/// The demo customers: one per organization, one in two organizations, one in none.
+pub fn customers() -> Vec<DemoCustomer> {
+    sim::demo_customers()
+}

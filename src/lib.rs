@@ -1,0 +1,36 @@
+//! kbgate: an authorizing reverse proxy in front of a Confluence knowledge base.
+//!
+//! Each customer organization sees the shared articles plus its own, and no byte of any other
+//! organization's: not a title, excerpt, body, label, id or count. See `DESIGN.md` in the shared
+//! folder for the leak model; this crate follows its module map.
+//!
+//! # Layout
+//! - [`config`]: TOML on disk → validated [`config::Config`]; every problem reported at once.
+//! - [`server`]: listeners, connection limits, timeouts, TLS, graceful shutdown.
+//! - [`auth`]: bearer JWT verification against per-issuer key sets.
+//! - [`orgs`]: identity → organizations (claims, email domains).
+//! - [`route`]: the one canonicalizer and the allowlisted route table.
+//! - [`policy`]: pure visibility rules and the CQL wrapper.
+//! - [`confluence`]: the upstream client and the metadata index.
+//! - [`filter`]: response rewriting (search, content) without a JSON DOM.
+//! - [`proxy`]: the life of one API request, step by step.
+//! - [`app`]: the request entry point: routing between ops, API and errors.
+//! - [`sim`]: a simulated Confluence + identity provider for tests and the demo.
+#![forbid(unsafe_code)]
+
+// WIP-GATE pub mod app;
+pub mod auth;
+pub mod config;
+pub mod confluence;
+// WIP-GATE pub mod demo;
+pub mod filter;
+pub mod http_client;
+pub mod ids;
+pub mod orgs;
+pub mod policy;
+// WIP-GATE pub mod proxy;
+pub mod response;
+pub mod route;
+pub mod server;
+pub mod sim;
+pub mod telemetry;

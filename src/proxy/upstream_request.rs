@@ -1,0 +1,42 @@
+//! Step 4: the upstream request, built from the classified [`Route`](crate::route::Route) —
+//! never from the client's raw URI — so the decision and the forwarded request are the same.
+
+use crate::route::{ContentQuery, Excerpt, SearchQuery};
+
+/// Expansions the post-filter needs on every search result.
+const SEARCH_EXPANDS: &[&str] = &["content.metadata.labels", "content.ancestors", "content.space"];
+/// Expansions the post-filter needs on a single content item.
+const CONTENT_EXPANDS: &[&str] = &["space", "ancestors", "metadata.labels"];
+
+/// `/search?…` for an already wrapped CQL query.
+pub fn search(wrapped_cql: &str, q: &SearchQuery) -> String {
+    let mut expand: Vec<&str> = SEARCH_EXPANDS.to_vec();
+    for e in &q.expand {
+        if !expand.contains(&e.wire()) {
+            expand.push(e.wire());
+        }
+    }
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("cql", wrapped_cql)
+        .append_pair("start", &q.start.to_string())
+        .append_pair("limit", &q.limit.to_string())
+        .append_pair("excerpt", match q.excerpt {
+            Excerpt::Highlight => "highlight",
+            Excerpt::None => "none",
+        })
+        .append_pair("expand", &expand.join(","))
+        .finish();
+    format!("/search?{query}")
+}
+
+/// `/content/{id}?expand=…`: the client's expansions plus what the decision needs.
+pub fn content(q: &ContentQuery) -> String {
+    let mut expand: Vec<&str> = CONTENT_EXPANDS.to_vec();
+    for e in &q.expand {
+        if !expand.contains(&e.wire()) {
+            expand.push(e.wire());
+        }
+    }
+    let query = form_urlencoded::Serializer::new(String::new()).append_pair("expand", &expand.join(",")).finish();
+    format!("/content/{}?{query}", q.id)
+}
