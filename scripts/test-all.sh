@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every kbgate test suite on a fresh machine. Installs what it needs itself.
+#   scripts/test-all.sh            # everything CI runs
+#   KBGATE_LONG=1 scripts/test-all.sh   # also the long soak/fuzz runs (not in CI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; exit 1; }
+cargo --version
+rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy 2>/dev/null || true
+for tool in curl python3; do
+  if ! command -v "$tool" >/dev/null; then
+    step "installing $tool"
+    apt-get update -qq && apt-get install -y -qq "$tool" >/dev/null
+  fi
+done
+
+step "format"
+cargo fmt --all -- --check
+
+step "lint"
+cargo clippy --all-targets --locked -- -D warnings
+
+step "unit and integration tests"
+cargo test --locked --all-targets 2>&1 | tee target/test-output.txt
+grep -E '^test result:' target/test-output.txt | awk '{p+=$4; f+=$6; i+=$8} END {printf "unit+integration: %d passed, %d failed, %d ignored\n", p, f, i}'
+
+step "configuration examples"
+KBGATE_CONFLUENCE_TOKEN=example cargo run --quiet --locked -- check-config config/kbgate.example.toml
+if KBGATE_CONFLUENCE_TOKEN=example cargo run --quiet --locked -- check-config tests/data/invalid.toml 2>target/invalid.txt; then
+  echo "check-config accepted an invalid file"; exit 1
+else
+  code=$?; [ "$code" -eq 2 ] || { echo "check-config exit $code, want 2"; exit 1; }
+  cat target/invalid.txt
+fi
+
+step "demo smoke test (the README's first command)"
+scripts/demo-smoke.sh
+
+step "filter benchmark (quick)"
+cargo bench --locked --bench filter -- --sample-count 20 2>&1 | tail -n 20
+
+if [ "${KBGATE_LONG:-0}" = "1" ]; then
+  step "long runs"
+  PROPTEST_CASES=20000 cargo test --locked --release -- --include-ignored
+fi
+echo
+echo "all suites passed"

@@ -1,0 +1,35 @@
+//! kbgate's behaviour, told as stories over a real listening kbgate (port 0) in front of the
+//! simulator. Every response of every test goes through the leak oracle.
+//!
+//! - `support`: the stack, a raw HTTP client, and the leak oracle.
+//! - `search`: site search shows exactly the caller's articles, page after page.
+//! - `content`: pages by id; hidden and missing look the same.
+//! - `cql_injection`: no customer query widens what they see.
+//! - `tokens`: every bad token is a 401, and none reaches upstream.
+//! - `paths`: ambiguous paths and methods are refused and never forwarded.
+//! - `upstream_faults`: whatever upstream answers, the customer gets a checked answer or 502/504.
+//! - `hygiene`: what kbgate sends upstream, and what it sends back.
+
+#[path = "kbgate/support.rs"]
+mod support;
+
+#[path = "kbgate/search.rs"]
+mod search;
+
+#[path = "kbgate/content.rs"]
+mod content;
+
+#[path = "kbgate/cql_injection.rs"]
+mod cql_injection;
+
+#[path = "kbgate/tokens.rs"]
+mod tokens;
+
+#[path = "kbgate/paths.rs"]
+mod paths;
+
+#[path = "kbgate/upstream_faults.rs"]
+mod upstream_faults;
+
+#[path = "kbgate/hygiene.rs"]
+mod hygiene;

@@ -1,0 +1,207 @@
+//! The test stack (simulator + kbgate on port 0), a raw HTTP/1.1 client that keeps every byte
+//! of the answer, and the leak oracle.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use kbgate::demo::{self, DemoStack};
+use kbgate::sim::DemoCustomer;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Responses and bytes the oracle has scanned in this test binary, for the closing figures.
+pub static SCANNED_RESPONSES: AtomicU64 = AtomicU64::new(0);
+pub static SCANNED_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// A running simulator + kbgate.
+pub struct Stack {
+    pub inner: DemoStack,
+}
+
+impl Stack {
+    pub async fn start() -> Stack {
+        let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        Stack { inner: DemoStack::start(any, any).await.expect("demo stack starts") }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.inner.addr
+    }
+
+    pub fn customer(&self, name: &str) -> Customer {
+        let c = demo::customers().into_iter().find(|c| c.name == name).expect("demo customer");
+        let token = self.inner.token(&c, Duration::from_secs(600));
+        Customer::new(c, token, self)
+    }
+
+    pub fn customers(&self) -> Vec<Customer> {
+        demo::customers().into_iter().map(|c| {
+            let token = self.inner.token(&c, Duration::from_secs(600));
+            Customer::new(c, token, self)
+        }).collect()
+    }
+
+    /// GET `target` (sent byte for byte) with `headers`, through the oracle for `oracle`.
+    pub async fn get(&self, target: &str, headers: &[(&str, &str)]) -> Raw {
+        let mut req = format!("GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr());
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        send_raw(self.addr(), req.as_bytes()).await
+    }
+
+    pub async fn stop(self) {
+        self.inner.stop().await;
+    }
+}
+
+/// A demo customer with a token, and the oracle of what they must never see.
+pub struct Customer {
+    pub name: String,
+    pub orgs: Vec<String>,
+    pub token: String,
+    pub oracle: LeakOracle,
+    pub visible: BTreeSet<String>,
+}
+
+impl Customer {
+    fn new(c: DemoCustomer, token: String, stack: &Stack) -> Customer {
+        let orgs: Vec<&str> = c.orgs.iter().map(String::as_str).collect();
+        let corpus = stack.inner.sim.corpus();
+        Customer {
+            oracle: LeakOracle::new(corpus.forbidden_canaries_for(&orgs)),
+            visible: corpus.visible_ids_for(&orgs).into_iter().collect(),
+            name: c.name.clone(),
+            orgs: c.orgs.clone(),
+            token,
+        }
+    }
+
+    pub fn auth(&self) -> String {
+        format!("Bearer {}", self.token)
+    }
+
+    /// GET as this customer; the oracle scans every byte of the answer.
+    pub async fn get(&self, stack: &Stack, target: &str) -> Raw {
+        let raw = stack.get(target, &[("Authorization", &self.auth())]).await;
+        self.oracle.assert_clean(&raw.bytes, &format!("{} GET {target}", self.name));
+        raw
+    }
+}
+
+/// A complete HTTP/1.1 answer, every byte kept.
+pub struct Raw {
+    pub bytes: Vec<u8>,
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl Raw {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+        })
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+/// Sends raw request bytes and reads the answer until the server closes.
+pub async fn send_raw(addr: SocketAddr, request: &[u8]) -> Raw {
+    let work = async {
+        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        s.write_all(request).await.expect("write");
+        let mut bytes = Vec::new();
+        let _ = s.read_to_end(&mut bytes).await;
+        bytes
+    };
+    let bytes = tokio::time::timeout(Duration::from_secs(30), work).await.expect("answer within 30 s");
+    parse_raw(bytes)
+}
+
+fn parse_raw(bytes: Vec<u8>) -> Raw {
+    let split = bytes.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(bytes.len());
+    let head = String::from_utf8_lossy(&bytes[..split]).into_owned();
+    let body = bytes.get(split + 4..).unwrap_or(&[]).to_vec();
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    Raw { bytes, status, head, body }
+}
+
+/// Finds foreign canaries in any byte a customer receives: raw, JSON-unescaped,
+/// percent-decoded, with highlight markers removed, case-insensitively.
+pub struct LeakOracle {
+    forbidden: Vec<String>,
+}
+
+impl LeakOracle {
+    pub fn new(forbidden: Vec<String>) -> Self {
+        assert!(!forbidden.is_empty(), "an oracle with nothing to find proves nothing");
+        LeakOracle { forbidden: forbidden.into_iter().map(|c| c.to_lowercase()).collect() }
+    }
+
+    /// Every form of `bytes` the oracle searches.
+    fn views(bytes: &[u8]) -> Vec<String> {
+        let raw = String::from_utf8_lossy(bytes).into_owned();
+        let unhl = raw.replace("@@@hl@@@", "").replace("@@@endhl@@@", "");
+        let unescaped = json_unescape(&unhl);
+        let decoded = percent_encoding::percent_decode_str(&unescaped.replace('+', " ")).decode_utf8_lossy().into_owned();
+        vec![raw.to_lowercase(), unhl.to_lowercase(), unescaped.to_lowercase(), decoded.to_lowercase()]
+    }
+
+    /// The foreign canaries found in `bytes`.
+    pub fn hits(&self, bytes: &[u8]) -> Vec<String> {
+        let views = Self::views(bytes);
+        self.forbidden.iter().filter(|c| views.iter().any(|v| v.contains(c.as_str()))).cloned().collect()
+    }
+
+    pub fn assert_clean(&self, bytes: &[u8], what: &str) {
+        SCANNED_RESPONSES.fetch_add(1, Ordering::Relaxed);
+        SCANNED_BYTES.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let hits = self.hits(bytes);
+        assert!(hits.is_empty(), "LEAK in {what}: {hits:?}\n{}", String::from_utf8_lossy(bytes));
+    }
+}
+
+/// Undoes JSON string escapes anywhere in the text (`\uXXXX`, `\"`, `\/`, …).
+fn json_unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(ch) => out.push(ch),
+                    None => out.push_str(&hex),
+                }
+            }
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn the_oracle_finds_canaries_in_every_disguise() {
+    let o = LeakOracle::new(vec!["CANARY-acme-abc123".into()]);
+    assert_eq!(o.hits(b"title: CANARY-acme-abc123").len(), 1);
+    assert_eq!(o.hits(b"\"\\u0043ANARY-acme-abc123\"").len(), 1);
+    assert_eq!(o.hits(b"@@@hl@@@CANARY@@@endhl@@@-acme-abc123").len(), 1);
+    assert_eq!(o.hits(b"/pages/1/CANARY%2Dacme%2Dabc123").len(), 1);
+    assert_eq!(o.hits(b"label canary-acme-abc123").len(), 1);
+    assert!(o.hits(b"CANARY-globex-abc123 CANARY-acme-abc124").is_empty());
+}
