@@ -1,0 +1,142 @@
+//! A bounded cache of verified tokens, so a client's repeated requests skip the signature check.
+//!
+//! Keys are the SHA-256 of the whole token (the token itself is never stored). Each entry
+//! expires no later than the token's `exp` and never later than [`MAX_TTL`] after it was
+//! verified, which also bounds how long a token outlives a key rotation. A hit re-checks `exp`
+//! against the clock, so a late eviction cannot resurrect an expired token.
+//!
+//! Deliberately not done: no negative caching (a refused token is checked again each time;
+//! the checks before the signature are cheap).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use moka::future::Cache;
+use moka::Expiry;
+use sha2::{Digest as _, Sha256};
+
+use super::Identity;
+
+/// Longest time a verified token is served from the cache.
+pub(super) const MAX_TTL: Duration = Duration::from_secs(300);
+
+/// The cache key: SHA-256 of the token.
+pub(super) type TokenDigest = [u8; 32];
+
+/// Hashes a token into its cache key.
+pub(super) fn digest(token: &str) -> TokenDigest {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+#[derive(Clone)]
+struct Entry {
+    identity: Arc<Identity>,
+    /// The token's `exp`, in seconds since the Unix epoch.
+    exp: u64,
+}
+
+/// Expires each entry at the token's `exp`, or after [`MAX_TTL`], whichever comes first.
+struct UntilExp;
+
+impl Expiry<TokenDigest, Entry> for UntilExp {
+    fn expire_after_create(
+        &self,
+        _key: &TokenDigest,
+        entry: &Entry,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        Some(ttl(entry.exp, unix_now()))
+    }
+}
+
+fn ttl(exp: u64, now: u64) -> Duration {
+    Duration::from_secs(exp.saturating_sub(now)).min(MAX_TTL)
+}
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub(super) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Verified tokens by digest.
+pub(super) struct TokenCache {
+    inner: Cache<TokenDigest, Entry>,
+}
+
+impl TokenCache {
+    /// A cache holding at most `capacity` tokens (0 disables caching).
+    pub fn new(capacity: u64) -> Self {
+        Self {
+            inner: Cache::builder()
+                .max_capacity(capacity)
+                .expire_after(UntilExp)
+                .build(),
+        }
+    }
+
+    /// The identity of a token verified earlier, if it is cached and not yet expired.
+    pub async fn get(&self, key: &TokenDigest) -> Option<Identity> {
+        let entry = self.inner.get(key).await?;
+        if unix_now() >= entry.exp {
+            return None;
+        }
+        Some(Identity::clone(&entry.identity))
+    }
+
+    /// Remembers a verified token until its `exp` (no-op when it is already due).
+    pub async fn insert(&self, key: TokenDigest, identity: Identity, exp: u64) {
+        if exp <= unix_now() {
+            return;
+        }
+        self.inner
+            .insert(
+                key,
+                Entry {
+                    identity: Arc::new(identity),
+                    exp,
+                },
+            )
+            .await;
+    }
+
+    /// How many tokens are cached, after pending maintenance.
+    #[cfg(test)]
+    pub async fn len(&self) -> u64 {
+        self.inner.run_pending_tasks().await;
+        self.inner.entry_count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_live_until_exp_but_never_beyond_the_cap() {
+        assert_eq!(ttl(1_000, 990), Duration::from_secs(10));
+        assert_eq!(ttl(1_000, 2_000), Duration::ZERO);
+        assert_eq!(ttl(u64::MAX, 0), MAX_TTL);
+    }
+
+    #[tokio::test]
+    async fn an_expired_token_is_never_served_from_the_cache() {
+        let cache = TokenCache::new(10);
+        let identity = Identity {
+            issuer: "i".into(),
+            subject: "s".into(),
+            email: None,
+            org_claim: vec![],
+        };
+        cache
+            .insert(digest("expired"), identity.clone(), unix_now() - 1)
+            .await;
+        assert!(cache.get(&digest("expired")).await.is_none());
+        cache
+            .insert(digest("fresh"), identity.clone(), unix_now() + 60)
+            .await;
+        assert_eq!(cache.get(&digest("fresh")).await, Some(identity));
+        assert!(cache.get(&digest("other")).await.is_none());
+    }
+}

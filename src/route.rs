@@ -1,0 +1,218 @@
+//! The allowlisted API route table: method + URI → a typed [`Route`], or a typed refusal.
+//!
+//! This is step 3 of DESIGN.md §2. [`classify`] is the only way a client request becomes an
+//! upstream request: it canonicalizes the path with [`canonicalize`] (the one canonicalizer,
+//! `path.rs`), matches the canonical segments case-sensitively against two routes, and parses
+//! the query against that route's parameter allowlist (`query.rs`). The forwarded URI is built
+//! later **from the [`Route`]**, never from the raw input, so the decision and the forwarded
+//! request come from the same data (threats.md §0.8, H3).
+//!
+//! Guarantees: only `GET` and `HEAD` (exact, upper case) pass; only
+//! `/wiki/rest/api/search` and `/wiki/rest/api/content/{1–20 digits}` match; every unknown
+//! parameter or expansion is refused, never dropped; rendered body formats are refused.
+//!
+//! Deliberately not done: the URI's scheme and authority are ignored (HTTP/2 always carries
+//! them; the `Host` check belongs to the server), CQL is not inspected (the `policy` module
+//! wraps it), and no upstream URI is built here.
+
+mod path;
+mod query;
+
+pub use path::{canonicalize, CanonicalPath, PathError, MAX_PATH_BYTES, MAX_SEGMENTS};
+pub use query::{QueryError, DEFAULT_LIMIT, MAX_CQL_BYTES, MAX_LIMIT, MAX_QUERY_BYTES, MAX_START};
+
+use crate::ids::ContentId;
+
+/// A request kbgate agreed to serve, with every parameter already validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /wiki/rest/api/search`
+    Search(SearchQuery),
+    /// `GET /wiki/rest/api/content/{id}`
+    Content(ContentQuery),
+}
+
+impl Route {
+    /// A stable name for logs and metrics: `"search"` or `"content"`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Route::Search(_) => "search",
+            Route::Content(_) => "content",
+        }
+    }
+}
+
+/// The validated parameters of a CQL search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// The client's CQL, decoded, non-empty, at most [`MAX_CQL_BYTES`]; not yet wrapped.
+    pub cql: String,
+    /// Offset of the first result, `0..=MAX_START`; default 0.
+    pub start: u32,
+    /// Page size, `1..=MAX_LIMIT`; default [`DEFAULT_LIMIT`].
+    pub limit: u32,
+    /// Excerpt mode; default [`Excerpt::Highlight`].
+    pub excerpt: Excerpt,
+    /// Requested expansions, each at most once, in the client's order.
+    pub expand: Vec<SearchExpand>,
+}
+
+/// The `excerpt` parameter of a search. `indexed` and anything else are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Excerpt {
+    /// `highlight` (the default).
+    #[default]
+    Highlight,
+    /// `none`.
+    None,
+}
+
+impl Excerpt {
+    /// The parameter value on the wire.
+    pub fn wire(&self) -> &'static str {
+        match self {
+            Excerpt::Highlight => "highlight",
+            Excerpt::None => "none",
+        }
+    }
+}
+
+/// An allowed expansion of a search result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchExpand {
+    /// `content.space`
+    ContentSpace,
+    /// `content.metadata.labels`
+    ContentMetadataLabels,
+    /// `content.ancestors`
+    ContentAncestors,
+    /// `content.version`
+    ContentVersion,
+}
+
+impl SearchExpand {
+    /// The expansion name on the wire.
+    pub fn wire(&self) -> &'static str {
+        match self {
+            SearchExpand::ContentSpace => "content.space",
+            SearchExpand::ContentMetadataLabels => "content.metadata.labels",
+            SearchExpand::ContentAncestors => "content.ancestors",
+            SearchExpand::ContentVersion => "content.version",
+        }
+    }
+}
+
+/// The validated parameters of a single-content read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentQuery {
+    /// The content id from the path: 1–20 ASCII digits.
+    pub id: ContentId,
+    /// Requested expansions, each at most once, in the client's order.
+    pub expand: Vec<ContentExpand>,
+}
+
+/// An allowed expansion of a content read. Rendered formats are never among them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentExpand {
+    /// `body.storage`
+    BodyStorage,
+    /// `space`
+    Space,
+    /// `version`
+    Version,
+    /// `ancestors`
+    Ancestors,
+    /// `metadata.labels`
+    MetadataLabels,
+}
+
+impl ContentExpand {
+    /// The expansion name on the wire.
+    pub fn wire(&self) -> &'static str {
+        match self {
+            ContentExpand::BodyStorage => "body.storage",
+            ContentExpand::Space => "space",
+            ContentExpand::Version => "version",
+            ContentExpand::Ancestors => "ancestors",
+            ContentExpand::MetadataLabels => "metadata.labels",
+        }
+    }
+}
+
+/// Why a request matched no route. Suggested statuses: 405, 404, 400, 400.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    #[error("only GET and HEAD are allowed")]
+    MethodNotAllowed,
+    #[error("no such route")]
+    NotFound,
+    #[error("path refused: {0}")]
+    BadPath(#[source] PathError),
+    #[error("query refused: {0}")]
+    BadQuery(#[source] QueryError),
+}
+
+impl RouteError {
+    /// A stable snake_case name for logs and metrics, e.g. `path_dot_segment`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            RouteError::MethodNotAllowed => "method_not_allowed",
+            RouteError::NotFound => "not_found",
+            RouteError::BadPath(e) => match e {
+                PathError::NotAbsolute => "path_not_absolute",
+                PathError::TooLong => "path_too_long",
+                PathError::TooManySegments => "path_too_many_segments",
+                PathError::EmptySegment => "path_empty_segment",
+                PathError::DotSegment => "path_dot_segment",
+                PathError::Backslash => "path_backslash",
+                PathError::Semicolon => "path_semicolon",
+                PathError::ControlChar => "path_control_char",
+                PathError::NonAscii => "path_non_ascii",
+                PathError::InvalidChar => "path_invalid_char",
+                PathError::BadPercent => "path_bad_percent",
+                PathError::EncodedSlash => "path_encoded_slash",
+                PathError::EncodedNul => "path_encoded_nul",
+                PathError::DoubleEncoding => "path_double_encoding",
+                PathError::QueryOrFragment => "path_query_or_fragment",
+                PathError::NotUtf8 => "path_not_utf8",
+            },
+            RouteError::BadQuery(e) => match e {
+                QueryError::UnknownParameter(_) => "query_unknown_parameter",
+                QueryError::Duplicate(_) => "query_duplicate_parameter",
+                QueryError::BadValue { .. } => "query_bad_value",
+                QueryError::Missing(_) => "query_missing_parameter",
+                QueryError::TooLong => "query_too_long",
+                QueryError::NotUtf8 => "query_not_utf8",
+                QueryError::BadEscape => "query_bad_escape",
+                QueryError::RenderedFormat(_) => "query_rendered_format",
+            },
+        }
+    }
+}
+
+/// Classifies a request: method allowlist, then the canonical path, then the query.
+///
+/// Any method other than exactly `GET` or `HEAD` (including the extension method `get`) is
+/// [`RouteError::MethodNotAllowed`], whatever the path.
+pub fn classify(method: &http::Method, uri: &http::Uri) -> Result<Route, RouteError> {
+    if method != http::Method::GET && method != http::Method::HEAD {
+        return Err(RouteError::MethodNotAllowed);
+    }
+    let path = canonicalize(uri.path()).map_err(RouteError::BadPath)?;
+    let segments: Vec<&str> = path.segments().iter().map(String::as_str).collect();
+    match segments.as_slice() {
+        ["wiki", "rest", "api", "search"] => {
+            let query = query::parse_search(uri.query()).map_err(RouteError::BadQuery)?;
+            Ok(Route::Search(query))
+        }
+        ["wiki", "rest", "api", "content", id] => {
+            let id = query::numeric_content_id(id).ok_or(RouteError::NotFound)?;
+            let expand = query::parse_content(uri.query()).map_err(RouteError::BadQuery)?;
+            Ok(Route::Content(ContentQuery { id, expand }))
+        }
+        _ => Err(RouteError::NotFound),
+    }
+}
+
+#[cfg(test)]
+mod tests;
