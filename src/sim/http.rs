@@ -1,0 +1,261 @@
+//! The simulator's HTTP/1.1 server: accept loop, request recording, service-account
+//! authentication, routing of the Confluence (`/wiki/…`) and identity-provider (`/idp/…`)
+//! routes, and fault injection.
+//!
+//! Guarantees: every request is recorded (bounded ring); `/wiki` answers 401 without the
+//! service account's Basic credentials; unknown routes and ids answer 404 in Confluence's error
+//! shape (which, like Confluence, echoes the URI); the server task and every connection end when
+//! the handle shuts down or is dropped. Deliberately not: TLS, HTTP/2, keep-alive tuning or
+//! request-body handling (every route is a GET or HEAD).
+
+use std::convert::Infallible;
+use std::io;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::{combinators::BoxBody, BodyExt as _, Full};
+use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::confluence::{content, content_page, error_body, labels, Ctx, Expand, Shape};
+use super::faults::{self, Fault, WikiRoute};
+use super::idp;
+use super::json::J;
+use super::search::{search, Params};
+use super::{RecordedRequest, State, MAX_RECORDED};
+
+/// Response body type of every simulator answer.
+pub(crate) type Body = BoxBody<Bytes, io::Error>;
+
+/// A complete, in-memory answer before faults are applied.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Bytes,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Reply {
+    /// A JSON answer.
+    pub(crate) fn json(status: u16, body: &J) -> Reply {
+        Reply {
+            status,
+            content_type: "application/json;charset=UTF-8",
+            body: Bytes::from(body.to_json()),
+            headers: Vec::new(),
+        }
+    }
+
+    /// The HTTP response for this answer.
+    pub(crate) fn into_response(self) -> Response<Body> {
+        let mut headers = vec![("Content-Type", self.content_type.to_owned())];
+        headers.extend(self.headers);
+        response(self.status, &headers, full(self.body))
+    }
+}
+
+/// A body holding `bytes`.
+pub(crate) fn full(bytes: Bytes) -> Body {
+    Full::new(bytes)
+        .map_err(|never: Infallible| match never {})
+        .boxed()
+}
+
+/// Builds a response; invalid header values are skipped rather than panicking.
+pub(crate) fn response(status: u16, headers: &[(&str, String)], body: Body) -> Response<Body> {
+    let mut resp = Response::new(body);
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in headers {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(*name), HeaderValue::from_str(value)) {
+            resp.headers_mut().append(n, v);
+        }
+    }
+    resp
+}
+
+/// Accepts connections until `shutdown` flips (or its sender is dropped), then drops every
+/// connection.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    break;
+                }
+            }
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else {
+                    // Out of descriptors or similar: back off instead of spinning.
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    continue;
+                };
+                let state = Arc::clone(&state);
+                conns.spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        let state = Arc::clone(&state);
+                        async move { Ok::<_, Infallible>(handle(&state, req).await) }
+                    });
+                    // A client hanging up mid-answer is normal (and the Truncated fault's point).
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    conns.abort_all();
+}
+
+fn record(state: &State, req: &Request<Incoming>) {
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let entry = RecordedRequest {
+        method: req.method().as_str().to_owned(),
+        path_and_query: req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
+        headers,
+    };
+    let mut log = state.requests.lock().unwrap_or_else(|e| e.into_inner());
+    if log.len() >= MAX_RECORDED {
+        log.pop_front();
+    }
+    log.push_back(entry);
+}
+
+fn authorized(state: &State, req: &Request<Incoming>) -> bool {
+    let expected = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        state.opts.service_email, state.opts.service_token
+    ));
+    req.headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .is_some_and(|(scheme, cred)| {
+            scheme.eq_ignore_ascii_case("basic") && cred.trim() == expected
+        })
+}
+
+fn not_found_uri(state: &State, req: &Request<Incoming>) -> Reply {
+    let pq = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    Reply::json(
+        404,
+        &error_body(404, &format!("null for uri: {}{pq}", state.base_url)),
+    )
+}
+
+async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
+    record(state, &req);
+    let path = req.uri().path().to_owned();
+    if let Some(rest) = path.strip_prefix("/idp/") {
+        return idp_route(state, rest, &req).into_response();
+    }
+    if path != "/wiki" && !path.starts_with("/wiki/") {
+        return not_found_uri(state, &req).into_response();
+    }
+    if !authorized(state, &req) {
+        let body = error_body(401, "Current user not permitted to use Confluence");
+        return Reply::json(401, &body).into_response();
+    }
+    let params = Params::parse(req.uri().query());
+    let ctx = Ctx {
+        corpus: &state.corpus,
+        base_url: &state.base_url,
+    };
+    let (route, reply) = if matches!(*req.method(), Method::GET | Method::HEAD) {
+        wiki_route(state, &ctx, &path, &params, &req)
+    } else {
+        let msg = format!("Method {} is not supported by this route", req.method());
+        (WikiRoute::Other, Reply::json(405, &error_body(405, &msg)))
+    };
+    let fault = state
+        .fault
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    match fault {
+        None => reply.into_response(),
+        Some(fault) => {
+            if let Fault::Delay(d) = fault {
+                tokio::time::sleep(d).await;
+            }
+            faults::apply(&fault, reply, &ctx, route, params.get("cql").unwrap_or(""))
+        }
+    }
+}
+
+fn idp_route(state: &State, rest: &str, req: &Request<Incoming>) -> Reply {
+    let doc = match rest {
+        ".well-known/openid-configuration" => Ok(idp::openid_configuration(&state.issuer)),
+        ".well-known/jwks.json" => Ok(state.jwks.clone()),
+        _ => Err(()),
+    };
+    match (matches!(*req.method(), Method::GET | Method::HEAD), doc) {
+        (true, Ok(doc)) => Reply {
+            status: 200,
+            content_type: "application/json",
+            body: Bytes::from(doc),
+            headers: vec![("Cache-Control", "public, max-age=300".to_owned())],
+        },
+        _ => not_found_uri(state, req),
+    }
+}
+
+fn wiki_route(
+    state: &State,
+    ctx: &Ctx<'_>,
+    path: &str,
+    params: &Params,
+    req: &Request<Incoming>,
+) -> (WikiRoute, Reply) {
+    if path == "/wiki/rest/api/search" {
+        let (status, body) = search(ctx, params);
+        return (WikiRoute::Search, Reply::json(status, &body));
+    }
+    let Some(rest) = path.strip_prefix("/wiki/rest/api/content/") else {
+        return (WikiRoute::Other, not_found_uri(state, req));
+    };
+    let mut parts = rest.split('/');
+    let id = parts.next().unwrap_or("");
+    let tail: Vec<&str> = parts.collect();
+    let Some(item) = ctx.corpus.get(id) else {
+        let body = error_body(404, &format!("No content found with id: {id}"));
+        return (WikiRoute::Content, Reply::json(404, &body));
+    };
+    let expand = Expand::parse(params.get("expand").unwrap_or(""));
+    let reply = match tail.as_slice() {
+        [] | [""] => Reply::json(200, &content(ctx, item, &expand, Shape::ById)),
+        ["label"] => Reply::json(200, &labels(ctx, item, true)),
+        ["child", "page"] => {
+            let self_path = format!("/rest/api/content/{id}/child/page");
+            Reply::json(
+                200,
+                &content_page(ctx, &ctx.corpus.children(id), &expand, &self_path),
+            )
+        }
+        _ => not_found_uri(state, req),
+    };
+    (WikiRoute::Content, reply)
+}
