@@ -6,7 +6,7 @@
 //! copied. An answer is returned only when it is complete, within the size cap, `200`,
 //! JSON, and not encoded; anything else is an [`UpstreamError`] that never carries upstream bytes.
 
-// WIP-GATE pub mod metadata;
+pub mod metadata;
 
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use crate::config::{Flavor, UpstreamSettings};
 use crate::http_client::{self, FetchError, HttpClient};
 
-// WIP-GATE pub use metadata::MetadataIndex;
+pub use metadata::MetadataIndex;
 
 /// Why upstream gave no usable answer. Messages name the kind of failure only.
 #[derive(Debug, thiserror::Error)]

@@ -18,19 +18,21 @@
 //! - [`sim`]: a simulated Confluence + identity provider for tests and the demo.
 #![forbid(unsafe_code)]
 
-// WIP-GATE pub mod app;
+pub mod app;
 pub mod auth;
 pub mod config;
 pub mod confluence;
-// WIP-GATE pub mod demo;
+pub mod demo;
 pub mod filter;
 pub mod http_client;
 pub mod ids;
 pub mod orgs;
 pub mod policy;
-// WIP-GATE pub mod proxy;
+pub mod proxy;
 pub mod response;
 pub mod route;
 pub mod server;
+#[path = "filter/storage.rs"]
+pub mod storage_rewrite;
 pub mod sim;
 pub mod telemetry;
