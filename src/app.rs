@@ -57,7 +57,9 @@ impl App {
                 audiences: i.audiences.clone(),
                 keys: match &i.keys {
                     IssuerKeys::JwksUrl(uri) => auth::KeySource::JwksUrl(uri.clone()),
-                    IssuerKeys::PublicKeyPem(pem) => auth::KeySource::StaticPem { pem: pem.clone() },
+                    IssuerKeys::PublicKeyPem(pem) => {
+                        auth::KeySource::StaticPem { pem: pem.clone() }
+                    }
                 },
                 algorithms: i.algorithms.clone(),
                 leeway: i.leeway,
@@ -71,7 +73,9 @@ impl App {
             fetch_timeout: config.upstream.timeout,
             max_jwks_bytes: 1024 * 1024,
         };
-        let verifier = Verifier::new(issuers, options, jwks_client).await.map_err(InitError::Auth)?;
+        let verifier = Verifier::new(issuers, options, jwks_client)
+            .await
+            .map_err(InitError::Auth)?;
         Ok(App {
             links: Links::new(&config.server.public_url, upstream.api_prefix()),
             verifier,
@@ -100,7 +104,12 @@ impl App {
             let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
             match result {
                 Ok(answer) => {
-                    tracing::info!(status = 200, latency_ms, removed = answer.removed, "answered");
+                    tracing::info!(
+                        status = 200,
+                        latency_ms,
+                        removed = answer.removed,
+                        "answered"
+                    );
                     response::json(StatusCode::OK, answer.body, &request_id)
                 }
                 Err(err) => {
@@ -125,9 +134,18 @@ fn log_error(err: &ProxyError, latency_ms: f64) {
 
 /// The client's `X-Request-Id` when it is short and plain, otherwise a fresh random id.
 fn request_id<B>(req: &Request<B>) -> String {
-    let given = req.headers().get("x-request-id").and_then(|v| v.to_str().ok());
+    let given = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok());
     match given {
-        Some(id) if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) => {
+        Some(id)
+            if !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) =>
+        {
             id.to_owned()
         }
         _ => format!("{:016x}", rand::random::<u64>()),
@@ -138,7 +156,9 @@ fn request_id<B>(req: &Request<B>) -> String {
 pub fn server_options(config: &Config) -> Result<ServerOptions, InitError> {
     let s = &config.server;
     let tls = match &s.tls {
-        Some(files) => Some(server::tls_config(&files.cert_pem, &files.key_pem, s.http2).map_err(InitError::Tls)?),
+        Some(files) => Some(
+            server::tls_config(&files.cert_pem, &files.key_pem, s.http2).map_err(InitError::Tls)?,
+        ),
         None => None,
     };
     Ok(ServerOptions {
@@ -170,10 +190,15 @@ pub async fn serve(
 }
 
 /// Runs the admin endpoints (`/healthz`, `/readyz`) on `listener` until `shutdown` resolves.
-pub async fn serve_admin(listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+pub async fn serve_admin(
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let handler = |req: Request<hyper::body::Incoming>, _conn: ConnInfo| async move {
         match req.uri().path() {
-            "/healthz" | "/readyz" => response::json(StatusCode::OK, "{\"status\":\"ok\"}", "admin"),
+            "/healthz" | "/readyz" => {
+                response::json(StatusCode::OK, "{\"status\":\"ok\"}", "admin")
+            }
             _ => response::not_found("admin"),
         }
     };

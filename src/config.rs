@@ -199,12 +199,17 @@ pub enum ConfigError {
     #[error("{path} is not valid kbgate TOML: {message}")]
     Syntax { path: PathBuf, message: String },
     #[error("{} problem(s) in {}:\n{}", .problems.len(), .path.display(), render_problems(.problems))]
-    Invalid { path: PathBuf, problems: Vec<Problem> },
+    Invalid {
+        path: PathBuf,
+        problems: Vec<Problem>,
+    },
 }
 
 fn render_problems(problems: &[Problem]) -> String {
-    let lines: Vec<String> =
-        problems.iter().map(|p| format!("  - {}: {}", p.path, p.message)).collect();
+    let lines: Vec<String> = problems
+        .iter()
+        .map(|p| format!("  - {}: {}", p.path, p.message))
+        .collect();
     lines.join("\n")
 }
 
@@ -212,8 +217,10 @@ impl Config {
     /// Reads, parses and validates a configuration file, applying `KBGATE_*` overrides from
     /// the process environment.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::from_toml(&text, path, &|name| std::env::var(name).ok())
     }
 
@@ -224,13 +231,22 @@ impl Config {
         path: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let syntax = |message: String| ConfigError::Syntax { path: path.to_owned(), message };
-        let mut doc: toml::Table = text.parse().map_err(|e: toml::de::Error| syntax(e.to_string()))?;
+        let syntax = |message: String| ConfigError::Syntax {
+            path: path.to_owned(),
+            message,
+        };
+        let mut doc: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| syntax(e.to_string()))?;
         apply_env_overrides(&mut doc, env);
-        let file: file::FileConfig = doc.try_into().map_err(|e: toml::de::Error| syntax(e.to_string()))?;
+        let file: file::FileConfig = doc
+            .try_into()
+            .map_err(|e: toml::de::Error| syntax(e.to_string()))?;
         let base_dir = path.parent().unwrap_or_else(|| Path::new("."));
-        validate::validate(file, base_dir, env)
-            .map_err(|problems| ConfigError::Invalid { path: path.to_owned(), problems })
+        validate::validate(file, base_dir, env).map_err(|problems| ConfigError::Invalid {
+            path: path.to_owned(),
+            problems,
+        })
     }
 }
 

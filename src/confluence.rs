@@ -11,7 +11,9 @@ pub mod metadata;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT};
+use http::header::{
+    ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT,
+};
 use http::{HeaderMap, HeaderValue, StatusCode, Uri};
 
 use crate::config::{Flavor, UpstreamSettings};
@@ -75,8 +77,10 @@ impl Upstream {
             extra_roots_pem: settings.ca_pem.clone(),
             ..Default::default()
         })?;
-        let mut credentials = HeaderValue::from_str(settings.credentials.expose())
-            .map_err(|_| FetchError::Roots("service credentials are not a valid header value".into()))?;
+        let mut credentials =
+            HeaderValue::from_str(settings.credentials.expose()).map_err(|_| {
+                FetchError::Roots("service credentials are not a valid header value".into())
+            })?;
         credentials.set_sensitive(true);
         Ok(Self {
             client,
@@ -98,14 +102,21 @@ impl Upstream {
 
     /// GETs `api_path_and_query` (below the REST prefix, starting with `/`) and returns the body
     /// of a complete `200` JSON answer.
-    pub async fn get_json(&self, api_path_and_query: &str, request_id: &str) -> Result<Bytes, UpstreamError> {
+    pub async fn get_json(
+        &self,
+        api_path_and_query: &str,
+        request_id: &str,
+    ) -> Result<Bytes, UpstreamError> {
         let uri: Uri = format!("{}{}{}", self.base_url, self.api_prefix, api_path_and_query)
             .parse()
             .map_err(|_| UpstreamError::BadUri)?;
         let mut headers = HeaderMap::with_capacity(6);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
-        headers.insert(USER_AGENT, HeaderValue::from_static(concat!("kbgate/", env!("CARGO_PKG_VERSION"))));
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("kbgate/", env!("CARGO_PKG_VERSION"))),
+        );
         if let Ok(id) = HeaderValue::from_str(request_id) {
             headers.insert("x-request-id", id);
         }
@@ -130,7 +141,11 @@ fn check_answer(status: StatusCode, headers: &HeaderMap) -> Result<(), UpstreamE
         return Err(UpstreamError::Status(status));
     }
     for value in headers.get_all(CONTENT_ENCODING) {
-        let v = value.to_str().unwrap_or("unreadable").trim().to_ascii_lowercase();
+        let v = value
+            .to_str()
+            .unwrap_or("unreadable")
+            .trim()
+            .to_ascii_lowercase();
         if v != "identity" && !v.is_empty() {
             return Err(UpstreamError::Encoded(v.chars().take(32).collect()));
         }
@@ -138,7 +153,13 @@ fn check_answer(status: StatusCode, headers: &HeaderMap) -> Result<(), UpstreamE
     let json = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        })
         .unwrap_or(false);
     if !json {
         return Err(UpstreamError::NotJson);
@@ -162,17 +183,42 @@ mod tests {
     fn only_plain_json_200_answers_are_accepted() {
         let json = [("content-type", "application/json; charset=utf-8")];
         assert!(check_answer(StatusCode::OK, &headers(&json)).is_ok());
-        assert!(matches!(check_answer(StatusCode::NOT_FOUND, &headers(&json)), Err(UpstreamError::Status(_))));
-        assert!(matches!(check_answer(StatusCode::PARTIAL_CONTENT, &headers(&json)), Err(UpstreamError::Status(_))));
         assert!(matches!(
-            check_answer(StatusCode::OK, &headers(&[("content-type", "application/json"), ("content-encoding", "gzip")])),
+            check_answer(StatusCode::NOT_FOUND, &headers(&json)),
+            Err(UpstreamError::Status(_))
+        ));
+        assert!(matches!(
+            check_answer(StatusCode::PARTIAL_CONTENT, &headers(&json)),
+            Err(UpstreamError::Status(_))
+        ));
+        assert!(matches!(
+            check_answer(
+                StatusCode::OK,
+                &headers(&[
+                    ("content-type", "application/json"),
+                    ("content-encoding", "gzip")
+                ])
+            ),
             Err(UpstreamError::Encoded(_))
         ));
         assert!(matches!(
-            check_answer(StatusCode::OK, &headers(&[("content-type", "application/json"), ("content-encoding", "identity"), ("content-encoding", "br")])),
+            check_answer(
+                StatusCode::OK,
+                &headers(&[
+                    ("content-type", "application/json"),
+                    ("content-encoding", "identity"),
+                    ("content-encoding", "br")
+                ])
+            ),
             Err(UpstreamError::Encoded(_))
         ));
-        assert!(matches!(check_answer(StatusCode::OK, &headers(&[("content-type", "text/html")])), Err(UpstreamError::NotJson)));
-        assert!(matches!(check_answer(StatusCode::OK, &headers(&[])), Err(UpstreamError::NotJson)));
+        assert!(matches!(
+            check_answer(StatusCode::OK, &headers(&[("content-type", "text/html")])),
+            Err(UpstreamError::NotJson)
+        ));
+        assert!(matches!(
+            check_answer(StatusCode::OK, &headers(&[])),
+            Err(UpstreamError::NotJson)
+        ));
     }
 }

@@ -96,13 +96,21 @@ metadata_ttl = "30s"
 impl DemoStack {
     /// Starts the simulator on `sim_listen` and kbgate on `listen` (port 0 picks free ports).
     pub async fn start(listen: SocketAddr, sim_listen: SocketAddr) -> Result<DemoStack, DemoError> {
-        let sim_listener = TcpListener::bind(sim_listen).await.map_err(|e| DemoError::Bind(sim_listen.to_string(), e))?;
+        let sim_listener = TcpListener::bind(sim_listen)
+            .await
+            .map_err(|e| DemoError::Bind(sim_listen.to_string(), e))?;
         let sim_opts = SimOptions::default();
         let token = sim_opts.service_token.clone();
-        let sim = sim::start(sim_listener, sim_opts).await.map_err(|e| DemoError::Bind(sim_listen.to_string(), e))?;
+        let sim = sim::start(sim_listener, sim_opts)
+            .await
+            .map_err(|e| DemoError::Bind(sim_listen.to_string(), e))?;
 
-        let listener = TcpListener::bind(listen).await.map_err(|e| DemoError::Bind(listen.to_string(), e))?;
-        let addr = listener.local_addr().map_err(|e| DemoError::Bind(listen.to_string(), e))?;
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|e| DemoError::Bind(listen.to_string(), e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| DemoError::Bind(listen.to_string(), e))?;
         let toml = config_toml(&sim, addr, &format!("http://{addr}"));
         let env = move |name: &str| (name == TOKEN_ENV).then(|| token.clone());
         let config = Config::from_toml(&toml, Path::new("demo.toml"), &env)?;
@@ -114,7 +122,14 @@ impl DemoStack {
             let _ = stopped.wait_for(|s| *s).await;
         };
         let server = tokio::spawn(app::serve(app.clone(), listener, options, shutdown));
-        Ok(DemoStack { sim, addr, config, app, stop, server })
+        Ok(DemoStack {
+            sim,
+            addr,
+            config,
+            app,
+            stop,
+            server,
+        })
     }
 
     /// kbgate's base URL, e.g. `http://127.0.0.1:8080`.

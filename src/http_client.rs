@@ -75,7 +75,9 @@ pub fn build(opts: &ClientOptions) -> Result<HttpClient, FetchError> {
         let mut added = 0;
         for cert in rustls_pki_types::CertificateDer::pem_slice_iter(pem) {
             let cert = cert.map_err(|e| FetchError::Roots(e.to_string()))?;
-            roots.add(cert).map_err(|e| FetchError::Roots(e.to_string()))?;
+            roots
+                .add(cert)
+                .map_err(|e| FetchError::Roots(e.to_string()))?;
             added += 1;
         }
         if added == 0 {
@@ -130,7 +132,11 @@ pub async fn fetch(
                 FetchError::Body(e)
             }
         })?;
-        Ok(Fetched { status: parts.status, headers: parts.headers, body: collected.to_bytes() })
+        Ok(Fetched {
+            status: parts.status,
+            headers: parts.headers,
+            body: collected.to_bytes(),
+        })
     };
     match tokio::time::timeout(deadline, work).await {
         Ok(result) => result,

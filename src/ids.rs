@@ -16,7 +16,12 @@ pub enum IdError {
     BadChar { allowed: &'static str },
 }
 
-fn check(s: &str, max: usize, allowed: &'static str, ok: impl Fn(char) -> bool) -> Result<(), IdError> {
+fn check(
+    s: &str,
+    max: usize,
+    allowed: &'static str,
+    ok: impl Fn(char) -> bool,
+) -> Result<(), IdError> {
     if s.is_empty() {
         return Err(IdError::Empty);
     }
@@ -89,7 +94,9 @@ impl ContentId {
 impl SpaceKey {
     /// Validates a space key (1–255 characters of `[A-Za-z0-9_~]`).
     pub fn new(s: &str) -> Result<Self, IdError> {
-        check(s, 255, "A-Z a-z 0-9 _ ~", |c| c.is_ascii_alphanumeric() || c == '_' || c == '~')?;
+        check(s, 255, "A-Z a-z 0-9 _ ~", |c| {
+            c.is_ascii_alphanumeric() || c == '_' || c == '~'
+        })?;
         Ok(Self(s.to_owned()))
     }
 }

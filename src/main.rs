@@ -14,7 +14,11 @@ use kbgate::demo::{self, DemoStack};
 use kbgate::{app, server, telemetry};
 
 #[derive(Parser)]
-#[command(name = "kbgate", version, about = "Per-customer gate in front of a Confluence knowledge base")]
+#[command(
+    name = "kbgate",
+    version,
+    about = "Per-customer gate in front of a Confluence knowledge base"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -54,7 +58,10 @@ fn main() -> ExitCode {
     if let Command::CheckConfig { file } = &cli.command {
         return check_config(file);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("kbgate: cannot start the runtime: {e}");
@@ -77,7 +84,11 @@ fn check_config(file: &std::path::Path) -> ExitCode {
                 "{}: valid ({} issuer(s), KB spaces {:?}, {} known organization(s))",
                 file.display(),
                 c.auth.issuers.len(),
-                c.policy.spaces.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                c.policy
+                    .spaces
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>(),
                 c.policy.known_orgs.len()
             );
             ExitCode::SUCCESS
@@ -107,7 +118,9 @@ async fn serve(path: PathBuf) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", config.server.listen))?;
     if let Some(admin) = config.server.admin_listen {
-        let admin_listener = tokio::net::TcpListener::bind(admin).await.with_context(|| format!("binding {admin}"))?;
+        let admin_listener = tokio::net::TcpListener::bind(admin)
+            .await
+            .with_context(|| format!("binding {admin}"))?;
         tokio::spawn(app::serve_admin(admin_listener, server::shutdown_signal()));
         tracing::info!(addr = %admin, "admin endpoints listening");
     }
@@ -124,17 +137,37 @@ async fn run_demo(listen: SocketAddr, sim_listen: SocketAddr) -> anyhow::Result<
     });
     let stack = DemoStack::start(listen, sim_listen).await?;
     let url = stack.url();
-    println!("kbgate demo: kbgate at {url}, simulated Confluence + identity provider at {}", stack.sim.base_url());
+    println!(
+        "kbgate demo: kbgate at {url}, simulated Confluence + identity provider at {}",
+        stack.sim.base_url()
+    );
     println!("Every customer token below is valid for 12 hours.\n");
     let ttl = Duration::from_secs(12 * 3600);
     for customer in demo::customers() {
-        let orgs = if customer.orgs.is_empty() { "no organization".to_owned() } else { customer.orgs.join(" + ") };
+        let orgs = if customer.orgs.is_empty() {
+            "no organization".to_owned()
+        } else {
+            customer.orgs.join(" + ")
+        };
         let token = stack.token(&customer, ttl);
         let visible = search_titles(&url, &token).await;
-        println!("── {} <{}> ({orgs}) sees {}", customer.name, customer.email, visible.describe());
-        println!("   export TOKEN_{}='{}'", customer.name.to_uppercase(), token);
+        println!(
+            "── {} <{}> ({orgs}) sees {}",
+            customer.name,
+            customer.email,
+            visible.describe()
+        );
+        println!(
+            "   export TOKEN_{}='{}'",
+            customer.name.to_uppercase(),
+            token
+        );
     }
-    let alice = demo::customers().into_iter().next().map(|c| c.name.to_uppercase()).unwrap_or_default();
+    let alice = demo::customers()
+        .into_iter()
+        .next()
+        .map(|c| c.name.to_uppercase())
+        .unwrap_or_default();
     println!("\nTry, for example:");
     println!("  curl -s -H \"Authorization: Bearer $TOKEN_{alice}\" '{url}/wiki/rest/api/search?cql=text~vpn' | python3 -m json.tool");
     println!("  curl -s -H \"Authorization: Bearer $TOKEN_{alice}\" '{url}/wiki/rest/api/content/100001?expand=body.storage,ancestors'");
@@ -154,7 +187,9 @@ enum Visible {
 impl Visible {
     fn describe(&self) -> String {
         match self {
-            Visible::Titles(total, titles) => format!("{total} article(s), e.g. {}", titles.join(" | ")),
+            Visible::Titles(total, titles) => {
+                format!("{total} article(s), e.g. {}", titles.join(" | "))
+            }
             Visible::Failed(why) => format!("nothing: {why}"),
         }
     }
@@ -165,18 +200,23 @@ async fn search_titles(url: &str, token: &str) -> Visible {
         Ok(c) => c,
         Err(e) => return Visible::Failed(e.to_string()),
     };
-    let Ok(uri) = format!("{url}/wiki/rest/api/search?cql=type%3Dpage&limit=100&excerpt=none").parse() else {
+    let Ok(uri) =
+        format!("{url}/wiki/rest/api/search?cql=type%3Dpage&limit=100&excerpt=none").parse()
+    else {
         return Visible::Failed("bad URL".into());
     };
     let mut headers = http::HeaderMap::new();
     if let Ok(v) = http::HeaderValue::from_str(&format!("Bearer {token}")) {
         headers.insert(http::header::AUTHORIZATION, v);
     }
-    let fetched = match kbgate::http_client::fetch(&client, uri, headers, 8 << 20, Duration::from_secs(10)).await {
-        Ok(f) if f.status.is_success() => f,
-        Ok(f) => return Visible::Failed(format!("status {}", f.status)),
-        Err(e) => return Visible::Failed(e.to_string()),
-    };
+    let fetched =
+        match kbgate::http_client::fetch(&client, uri, headers, 8 << 20, Duration::from_secs(10))
+            .await
+        {
+            Ok(f) if f.status.is_success() => f,
+            Ok(f) => return Visible::Failed(format!("status {}", f.status)),
+            Err(e) => return Visible::Failed(e.to_string()),
+        };
     #[derive(serde::Deserialize)]
     struct Page {
         results: Vec<Item>,
@@ -188,20 +228,40 @@ async fn search_titles(url: &str, token: &str) -> Visible {
         title: String,
     }
     match serde_json::from_slice::<Page>(&fetched.body) {
-        Ok(p) => Visible::Titles(p.total.unwrap_or(p.results.len()), p.results.into_iter().take(3).map(|i| i.title).collect()),
+        Ok(p) => Visible::Titles(
+            p.total.unwrap_or(p.results.len()),
+            p.results.into_iter().take(3).map(|i| i.title).collect(),
+        ),
         Err(e) => Visible::Failed(e.to_string()),
     }
 }
 
 async fn run_sim(listen: SocketAddr) -> anyhow::Result<()> {
-    telemetry::init(&kbgate::config::LogSettings { format: kbgate::config::LogFormat::Pretty, level: "info".into() });
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    telemetry::init(&kbgate::config::LogSettings {
+        format: kbgate::config::LogFormat::Pretty,
+        level: "info".into(),
+    });
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
     let opts = kbgate::sim::SimOptions::default();
-    println!("service account: {} / token {}", opts.service_email, opts.service_token);
+    println!(
+        "service account: {} / token {}",
+        opts.service_email, opts.service_token
+    );
     let sim = kbgate::sim::start(listener, opts).await?;
-    println!("simulated Confluence at {}/wiki, identity provider {}", sim.base_url(), sim.issuer());
+    println!(
+        "simulated Confluence at {}/wiki, identity provider {}",
+        sim.base_url(),
+        sim.issuer()
+    );
     for c in demo::customers() {
-        println!("token for {} ({:?}): {}", c.name, c.orgs, sim.mint_token(&c, demo::AUDIENCE, Duration::from_secs(12 * 3600)));
+        println!(
+            "token for {} ({:?}): {}",
+            c.name,
+            c.orgs,
+            sim.mint_token(&c, demo::AUDIENCE, Duration::from_secs(12 * 3600))
+        );
     }
     server::shutdown_signal().await;
     sim.shutdown();

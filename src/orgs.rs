@@ -28,10 +28,15 @@ impl OrgResolver {
         for value in org_claim {
             match OrgId::new(value) {
                 Ok(org) => orgs.push(org),
-                Err(e) => tracing::warn!(reason = "org_claim_value_invalid", error = %e, "ignored an organization claim value"),
+                Err(e) => {
+                    tracing::warn!(reason = "org_claim_value_invalid", error = %e, "ignored an organization claim value")
+                }
             }
         }
-        if let Some(domain) = email.and_then(|e| e.rsplit_once('@')).map(|(_, d)| d.to_ascii_lowercase()) {
+        if let Some(domain) = email
+            .and_then(|e| e.rsplit_once('@'))
+            .map(|(_, d)| d.to_ascii_lowercase())
+        {
             if let Some(mapped) = self.email_domains.get(&domain) {
                 orgs.extend(mapped.iter().cloned());
             }
@@ -51,8 +56,14 @@ mod tests {
     #[test]
     fn claims_and_email_domains_combine() {
         let r = OrgResolver::new([("acme.example".to_owned(), vec![org("acme")])].into());
-        assert_eq!(r.resolve(&["globex".into()], Some("Alice@ACME.example")), OrgSet::new([org("acme"), org("globex")]));
-        assert_eq!(r.resolve(&[], Some("bob@acme.example.evil")), OrgSet::default());
+        assert_eq!(
+            r.resolve(&["globex".into()], Some("Alice@ACME.example")),
+            OrgSet::new([org("acme"), org("globex")])
+        );
+        assert_eq!(
+            r.resolve(&[], Some("bob@acme.example.evil")),
+            OrgSet::default()
+        );
         assert_eq!(r.resolve(&[], Some("no-at-sign")), OrgSet::default());
         assert_eq!(r.resolve(&[], None), OrgSet::default());
     }
@@ -60,7 +71,10 @@ mod tests {
     #[test]
     fn invalid_claim_values_are_ignored_not_guessed() {
         let r = OrgResolver::default();
-        let got = r.resolve(&["Acme".into(), "acme\") OR (x".into(), "initech".into()], None);
+        let got = r.resolve(
+            &["Acme".into(), "acme\") OR (x".into(), "initech".into()],
+            None,
+        );
         assert_eq!(got, OrgSet::new([org("initech")]));
     }
 }

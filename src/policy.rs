@@ -186,12 +186,15 @@ impl Policy {
         if !self.spaces.contains(space) {
             return Visibility::Hidden(HideReason::SpaceNotInKb);
         }
-        if labels.iter().any(|l| *l == self.internal_label) {
+        if labels.contains(&self.internal_label) {
             return Visibility::Hidden(HideReason::Internal);
         }
 
         let mut restricted = false;
-        let mut label_orgs = labels.iter().filter_map(|l| self.org_of_label(l)).peekable();
+        let mut label_orgs = labels
+            .iter()
+            .filter_map(|l| self.org_of_label(l))
+            .peekable();
         if label_orgs.peek().is_some() {
             restricted = true;
             if !label_orgs.any(|org| orgs.0.iter().any(|o| o.as_str() == org)) {
@@ -230,7 +233,8 @@ impl Policy {
             return None;
         }
         let (head, rest) = label.split_at(prefix_len);
-        head.eq_ignore_ascii_case(&self.label_prefix).then_some(rest)
+        head.eq_ignore_ascii_case(&self.label_prefix)
+            .then_some(rest)
     }
 
     /// The organization label for `org` (`acme` → `org-acme`).

@@ -32,10 +32,16 @@ pub struct Answer {
 }
 
 /// Serves one API request. `req`'s body is never read: allowed routes are GET/HEAD only.
-pub async fn handle<B>(app: &App, req: &Request<B>, request_id: &str) -> Result<Answer, ProxyError> {
+pub async fn handle<B>(
+    app: &App,
+    req: &Request<B>,
+    request_id: &str,
+) -> Result<Answer, ProxyError> {
     check_framing(req)?;
     let identity = app.verifier.authenticate(req.headers()).await?;
-    let orgs = app.orgs.resolve(&identity.org_claim, identity.email.as_deref());
+    let orgs = app
+        .orgs
+        .resolve(&identity.org_claim, identity.email.as_deref());
     tracing::Span::current().record("orgs", orgs.joined());
     let route = route::classify(req.method(), req.uri())?;
     tracing::Span::current().record("route", route.name());
@@ -50,7 +56,8 @@ pub async fn handle<B>(app: &App, req: &Request<B>, request_id: &str) -> Result<
 fn check_framing<B>(req: &Request<B>) -> Result<(), ProxyError> {
     let h = req.headers();
     let has_body = h.contains_key(http::header::TRANSFER_ENCODING)
-        || h.get(http::header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0");
+        || h.get(http::header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
     if has_body {
         return Err(ProxyError::RequestBody);
     }
@@ -66,57 +73,108 @@ fn check_framing<B>(req: &Request<B>) -> Result<(), ProxyError> {
     Ok(())
 }
 
-async fn search(app: &App, orgs: &OrgSet, q: &SearchQuery, request_id: &str) -> Result<Answer, ProxyError> {
+async fn search(
+    app: &App,
+    orgs: &OrgSet,
+    q: &SearchQuery,
+    request_id: &str,
+) -> Result<Answer, ProxyError> {
     let user_cql = UserCql::parse(&q.cql)?;
     let self_link = app.links.search(&user_cql.to_cql(), q.start, q.limit);
     let wrapped = match cql::wrap(&app.policy, orgs, &user_cql) {
         Wrapped::Query(wrapped) => wrapped,
         Wrapped::MatchesNothing => {
             let body = links::empty_search(q.start, q.limit, &app.links.api_base(), &self_link);
-            return Ok(Answer { body, route: "search", removed: 0 });
+            return Ok(Answer {
+                body,
+                route: "search",
+                removed: 0,
+            });
         }
     };
     let upstream_path = upstream_request::search(&wrapped, q);
-    let body = app.upstream.get_json(&upstream_path, request_id).await.map_err(|e| match e {
-        UpstreamError::Status(s) if s == http::StatusCode::BAD_REQUEST => ProxyError::QueryRefusedUpstream,
-        other => ProxyError::Upstream(other),
-    })?;
+    let body = app
+        .upstream
+        .get_json(&upstream_path, request_id)
+        .await
+        .map_err(|e| match e {
+            UpstreamError::Status(s) if s == http::StatusCode::BAD_REQUEST => {
+                ProxyError::QueryRefusedUpstream
+            }
+            other => ProxyError::Upstream(other),
+        })?;
 
     let scan = filter::scan_search(&body)?;
     let own = scan.results().iter().filter_map(|r| r.meta());
     let referenced: Vec<ContentId> = scan.referenced_ids().cloned().collect();
     let decisions = decide(app, orgs, own, &referenced, request_id).await;
 
-    let next_link = scan.has_next().then(|| app.links.search(&user_cql.to_cql(), q.start.saturating_add(q.limit), q.limit));
-    let links = SearchLinks { base: &app.links.api_base(), self_link: &self_link, next_link: next_link.as_deref() };
+    let next_link = scan.has_next().then(|| {
+        app.links
+            .search(&user_cql.to_cql(), q.start.saturating_add(q.limit), q.limit)
+    });
+    let links = SearchLinks {
+        base: &app.links.api_base(),
+        self_link: &self_link,
+        next_link: next_link.as_deref(),
+    };
     let rendered = filter::render_search(&scan, &body, &|id| decisions.is_visible(id), &links)?;
     tracing::Span::current().record("filter.removed", rendered.removed);
-    Ok(Answer { body: rendered.body, route: "search", removed: rendered.removed })
+    Ok(Answer {
+        body: rendered.body,
+        route: "search",
+        removed: rendered.removed,
+    })
 }
 
-async fn content(app: &App, orgs: &OrgSet, q: &ContentQuery, request_id: &str) -> Result<Answer, ProxyError> {
+async fn content(
+    app: &App,
+    orgs: &OrgSet,
+    q: &ContentQuery,
+    request_id: &str,
+) -> Result<Answer, ProxyError> {
     let upstream_path = upstream_request::content(q);
-    let body = app.upstream.get_json(&upstream_path, request_id).await.map_err(|e| match e {
-        // The service account sees every KB page, so 403 means "not for customers" too.
-        UpstreamError::Status(s) if s == http::StatusCode::NOT_FOUND || s == http::StatusCode::FORBIDDEN => {
-            ProxyError::NotFound
-        }
-        other => ProxyError::Upstream(other),
-    })?;
+    let body = app
+        .upstream
+        .get_json(&upstream_path, request_id)
+        .await
+        .map_err(|e| match e {
+            // The service account sees every KB page, so 403 means "not for customers" too.
+            UpstreamError::Status(s)
+                if s == http::StatusCode::NOT_FOUND || s == http::StatusCode::FORBIDDEN =>
+            {
+                ProxyError::NotFound
+            }
+            other => ProxyError::Upstream(other),
+        })?;
 
     let scan = filter::scan_content(&body)?;
     if scan.meta().id != q.id {
         return Err(ProxyError::UpstreamMismatch);
     }
     let referenced: Vec<ContentId> = scan.referenced_ids().cloned().collect();
-    let decisions = decide(app, orgs, std::iter::once(scan.meta()), &referenced, request_id).await;
+    let decisions = decide(
+        app,
+        orgs,
+        std::iter::once(scan.meta()),
+        &referenced,
+        request_id,
+    )
+    .await;
     if !decisions.is_visible(&q.id) {
         return Err(ProxyError::NotFound);
     }
     let self_link = app.links.content(q);
-    let links = ContentLinks { base: &app.links.api_base(), self_link: &self_link };
+    let links = ContentLinks {
+        base: &app.links.api_base(),
+        self_link: &self_link,
+    };
     let body = filter::render_content(&scan, &body, &|id| decisions.is_visible(id), &links)?;
-    Ok(Answer { body, route: "content", removed: 0 })
+    Ok(Answer {
+        body,
+        route: "content",
+        removed: 0,
+    })
 }
 
 /// Visibility of every content id a response mentions.
@@ -146,16 +204,28 @@ async fn decide<'m>(
         app.metadata.remember(meta).await;
         decisions.insert(meta.id.clone(), visibility);
     }
-    let unknown: Vec<ContentId> = referenced.iter().filter(|id| !decisions.contains_key(*id)).cloned().collect();
+    let unknown: Vec<ContentId> = referenced
+        .iter()
+        .filter(|id| !decisions.contains_key(*id))
+        .cloned()
+        .collect();
     if !unknown.is_empty() {
-        match app.metadata.lookup(&app.upstream, &unknown, request_id).await {
+        match app
+            .metadata
+            .lookup(&app.upstream, &unknown, request_id)
+            .await
+        {
             Ok(metas) => {
                 for (id, meta) in metas {
                     decisions.insert(id, app.policy.decide(orgs, &meta));
                 }
             }
             // Undecided ids are hidden: the answer loses ancestors, never gains secrets.
-            Err(e) => tracing::warn!(reason = "metadata_lookup_failed", upstream.error = e.kind(), "referenced items hidden"),
+            Err(e) => tracing::warn!(
+                reason = "metadata_lookup_failed",
+                upstream.error = e.kind(),
+                "referenced items hidden"
+            ),
         }
     }
     Decisions(decisions)

@@ -17,7 +17,10 @@ pub fn json(status: StatusCode, body: impl Into<Bytes>, request_id: &str) -> Res
     let mut resp = Response::new(Full::new(body.into()));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     h.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     h.insert(VARY, HeaderValue::from_static("Authorization, Cookie"));
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -30,7 +33,11 @@ pub fn json(status: StatusCode, body: impl Into<Bytes>, request_id: &str) -> Res
 /// A kbgate error answer: `{"statusCode":N,"message":"…"}` (Confluence's error shape, so clients
 /// parse it), with `WWW-Authenticate` on 401.
 pub fn error(status: StatusCode, message: &str, request_id: &str) -> Response<Body> {
-    let body = format!("{{\"statusCode\":{},\"message\":{}}}", status.as_u16(), json_string(message));
+    let body = format!(
+        "{{\"statusCode\":{},\"message\":{}}}",
+        status.as_u16(),
+        json_string(message)
+    );
     let mut resp = json(status, body, request_id);
     if status == StatusCode::UNAUTHORIZED {
         let challenge = if message == MISSING_TOKEN {
@@ -38,10 +45,12 @@ pub fn error(status: StatusCode, message: &str, request_id: &str) -> Response<Bo
         } else {
             "Bearer realm=\"kbgate\", error=\"invalid_token\""
         };
-        resp.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        resp.headers_mut()
+            .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
     }
     if status == StatusCode::METHOD_NOT_ALLOWED {
-        resp.headers_mut().insert(http::header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        resp.headers_mut()
+            .insert(http::header::ALLOW, HeaderValue::from_static("GET, HEAD"));
     }
     resp
 }
@@ -84,13 +93,22 @@ mod tests {
         let r = error(StatusCode::UNAUTHORIZED, "Invalid token", "rid-1");
         assert_eq!(r.headers()[CACHE_CONTROL], "private, no-store");
         assert_eq!(r.headers()["x-request-id"], "rid-1");
-        assert!(r.headers()[WWW_AUTHENTICATE].to_str().unwrap().contains("error=\"invalid_token\""));
+        assert!(r.headers()[WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .contains("error=\"invalid_token\""));
         let r = error(StatusCode::UNAUTHORIZED, MISSING_TOKEN, "rid-1");
-        assert!(!r.headers()[WWW_AUTHENTICATE].to_str().unwrap().contains("error="));
+        assert!(!r.headers()[WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .contains("error="));
     }
 
     #[test]
     fn json_strings_escape_everything_that_could_break_out() {
-        assert_eq!(json_string("a\"b\\c\n<x>"), "\"a\\\"b\\\\c\\n\\u003cx\\u003e\"");
+        assert_eq!(
+            json_string("a\"b\\c\n<x>"),
+            "\"a\\\"b\\\\c\\n\\u003cx\\u003e\""
+        );
     }
 }

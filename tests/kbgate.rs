@@ -10,6 +10,9 @@
 //! - `upstream_faults`: whatever upstream answers, the customer gets a checked answer or 502/504.
 //! - `hygiene`: what kbgate sends upstream, and what it sends back.
 
+// Test helpers may panic: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "kbgate/support.rs"]
 mod support;
 

@@ -17,27 +17,44 @@ struct Problems(Vec<Problem>);
 
 impl Problems {
     fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.0.push(Problem { path: path.into(), message: message.into() });
+        self.0.push(Problem {
+            path: path.into(),
+            message: message.into(),
+        });
     }
 }
 
 /// Parses `500ms`, `30s`, `5m`, `1h` (a bare number is refused: units are required).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
-    let n: u64 = digits.parse().map_err(|_| format!("{text:?} is not a duration like \"30s\""))?;
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like \"30s\""))?;
     let d = match unit {
         "ms" => Duration::from_millis(n),
         "s" => Duration::from_secs(n),
         "m" => Duration::from_secs(n.saturating_mul(60)),
         "h" => Duration::from_secs(n.saturating_mul(3600)),
-        _ => return Err(format!("{text:?} needs a unit: ms, s, m or h (e.g. \"30s\")")),
+        _ => {
+            return Err(format!(
+                "{text:?} needs a unit: ms, s, m or h (e.g. \"30s\")"
+            ))
+        }
     };
     Ok(d)
 }
 
-fn duration(p: &mut Problems, path: &str, value: &Option<String>, default: Duration, max: Duration) -> Duration {
+fn duration(
+    p: &mut Problems,
+    path: &str,
+    value: &Option<String>,
+    default: Duration,
+    max: Duration,
+) -> Duration {
     let Some(text) = value else { return default };
     match parse_duration(text) {
         Ok(d) if d.is_zero() => {
@@ -67,7 +84,12 @@ fn read_file(p: &mut Problems, path: &str, file: &str, base: &Path) -> Option<Ve
     }
 }
 
-fn org_list(p: &mut Problems, path: &str, values: &[String], known: &mut BTreeSet<OrgId>) -> Vec<OrgId> {
+fn org_list(
+    p: &mut Problems,
+    path: &str,
+    values: &[String],
+    known: &mut BTreeSet<OrgId>,
+) -> Vec<OrgId> {
     let mut out = Vec::new();
     for (i, v) in values.iter().enumerate() {
         match OrgId::new(v) {
@@ -101,7 +123,10 @@ pub(super) fn validate(
             Ok(o) => {
                 known.insert(o);
             }
-            Err(e) => p.add(format!("policy.orgs[{i}]"), format!("organization {org:?} {e}")),
+            Err(e) => p.add(
+                format!("policy.orgs[{i}]"),
+                format!("organization {org:?} {e}"),
+            ),
         }
     }
 
@@ -109,25 +134,42 @@ pub(super) fn validate(
     for (domain, orgs) in &file.orgs.email_domains {
         let path = format!("orgs.email_domains.{domain:?}");
         let valid = !domain.is_empty()
-            && domain.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+            && domain
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
         if !valid {
-            p.add(&path, "write the domain in lowercase ASCII, e.g. \"acme.example\"");
+            p.add(
+                &path,
+                "write the domain in lowercase ASCII, e.g. \"acme.example\"",
+            );
         }
         let orgs = org_list(&mut p, &path, orgs, &mut known);
         email_domains.insert(domain.clone(), orgs);
     }
     if let Some(claim) = &file.orgs.claim {
         if claim.is_empty() || claim.len() > 128 {
-            p.add("orgs.claim", "name the token claim holding organizations, e.g. \"kb_orgs\"");
+            p.add(
+                "orgs.claim",
+                "name the token claim holding organizations, e.g. \"kb_orgs\"",
+            );
         }
     }
     if file.orgs.claim.is_none() && email_domains.is_empty() {
-        p.add("orgs", "set `claim` or `email_domains`: otherwise every customer sees shared articles only");
+        p.add(
+            "orgs",
+            "set `claim` or `email_domains`: otherwise every customer sees shared articles only",
+        );
     }
 
     let policy = policy(&mut p, &file, &mut known);
     let cache = CacheSettings {
-        metadata_ttl: duration(&mut p, "cache.metadata_ttl", &file.cache.metadata_ttl, Duration::from_secs(60), Duration::from_secs(3600)),
+        metadata_ttl: duration(
+            &mut p,
+            "cache.metadata_ttl",
+            &file.cache.metadata_ttl,
+            Duration::from_secs(60),
+            Duration::from_secs(3600),
+        ),
         metadata_capacity: file.cache.metadata_capacity.unwrap_or(10_000),
     };
     let log = LogSettings {
@@ -135,7 +177,10 @@ pub(super) fn validate(
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
             Some(other) => {
-                p.add("log.format", format!("{other:?} is not a format: use \"pretty\" or \"json\""));
+                p.add(
+                    "log.format",
+                    format!("{other:?} is not a format: use \"pretty\" or \"json\""),
+                );
                 LogFormat::Pretty
             }
         },
@@ -147,7 +192,10 @@ pub(super) fn validate(
             server,
             upstream,
             auth,
-            orgs: OrgSettings { claim: file.orgs.claim, email_domains },
+            orgs: OrgSettings {
+                claim: file.orgs.claim,
+                email_domains,
+            },
             policy,
             cache,
             log,
@@ -160,7 +208,10 @@ fn socket_addr(p: &mut Problems, path: &str, text: &str) -> Option<SocketAddr> {
     match text.parse() {
         Ok(a) => Some(a),
         Err(_) => {
-            p.add(path, format!("{text:?} is not an address like \"127.0.0.1:8080\""));
+            p.add(
+                path,
+                format!("{text:?} is not an address like \"127.0.0.1:8080\""),
+            );
             None
         }
     }
@@ -168,21 +219,34 @@ fn socket_addr(p: &mut Problems, path: &str, text: &str) -> Option<SocketAddr> {
 
 fn server(p: &mut Problems, s: &FileServer, base: &Path) -> Option<ServerSettings> {
     let listen = socket_addr(p, "server.listen", &s.listen);
-    let admin_listen = s.admin_listen.as_deref().and_then(|a| socket_addr(p, "server.admin_listen", a));
+    let admin_listen = s
+        .admin_listen
+        .as_deref()
+        .and_then(|a| socket_addr(p, "server.admin_listen", a));
     let public_url = s.public_url.trim_end_matches('/').to_owned();
     match public_url.parse::<http::Uri>() {
-        Ok(u) if matches!(u.scheme_str(), Some("http" | "https")) && u.authority().is_some() && u.query().is_none() => {}
-        _ => p.add("server.public_url", "write the URL customers use, e.g. \"https://kb.example.com\""),
+        Ok(u)
+            if matches!(u.scheme_str(), Some("http" | "https"))
+                && u.authority().is_some()
+                && u.query().is_none() => {}
+        _ => p.add(
+            "server.public_url",
+            "write the URL customers use, e.g. \"https://kb.example.com\"",
+        ),
     }
     let tls = match (&s.tls_cert, &s.tls_key) {
         (None, None) => None,
         (Some(cert), Some(key)) => {
             let cert = read_file(p, "server.tls_cert", cert, base);
             let key = read_file(p, "server.tls_key", key, base);
-            cert.zip(key).map(|(cert_pem, key_pem)| TlsFiles { cert_pem, key_pem })
+            cert.zip(key)
+                .map(|(cert_pem, key_pem)| TlsFiles { cert_pem, key_pem })
         }
         _ => {
-            p.add("server.tls_cert", "set both tls_cert and tls_key, or neither");
+            p.add(
+                "server.tls_cert",
+                "set both tls_cert and tls_key, or neither",
+            );
             None
         }
     };
@@ -198,70 +262,144 @@ fn server(p: &mut Problems, s: &FileServer, base: &Path) -> Option<ServerSetting
         tls,
         http2: s.http2,
         max_connections,
-        header_read_timeout: duration(p, "server.header_read_timeout", &s.header_read_timeout, Duration::from_secs(10), max),
-        request_timeout: duration(p, "server.request_timeout", &s.request_timeout, Duration::from_secs(30), max),
-        idle_timeout: duration(p, "server.idle_timeout", &s.idle_timeout, Duration::from_secs(60), max),
-        drain_timeout: duration(p, "server.drain_timeout", &s.drain_timeout, Duration::from_secs(30), max),
+        header_read_timeout: duration(
+            p,
+            "server.header_read_timeout",
+            &s.header_read_timeout,
+            Duration::from_secs(10),
+            max,
+        ),
+        request_timeout: duration(
+            p,
+            "server.request_timeout",
+            &s.request_timeout,
+            Duration::from_secs(30),
+            max,
+        ),
+        idle_timeout: duration(
+            p,
+            "server.idle_timeout",
+            &s.idle_timeout,
+            Duration::from_secs(60),
+            max,
+        ),
+        drain_timeout: duration(
+            p,
+            "server.drain_timeout",
+            &s.drain_timeout,
+            Duration::from_secs(30),
+            max,
+        ),
         max_header_bytes: s.max_header_bytes.unwrap_or(16 * 1024),
         max_uri_bytes: s.max_uri_bytes.unwrap_or(8 * 1024),
     })
 }
 
-fn secret_env(p: &mut Problems, path: &str, var: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+fn secret_env(
+    p: &mut Problems,
+    path: &str,
+    var: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
     match env(var) {
         Some(v) if !v.is_empty() => Some(v),
         _ => {
-            p.add(path, format!("environment variable {var} is not set: export it with the secret"));
+            p.add(
+                path,
+                format!("environment variable {var} is not set: export it with the secret"),
+            );
             None
         }
     }
 }
 
-fn upstream(p: &mut Problems, u: &FileUpstream, base: &Path, env: &dyn Fn(&str) -> Option<String>) -> Option<UpstreamSettings> {
+fn upstream(
+    p: &mut Problems,
+    u: &FileUpstream,
+    base: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<UpstreamSettings> {
     let base_url = u.base_url.trim_end_matches('/').to_owned();
     match base_url.parse::<http::Uri>() {
-        Ok(uri) if matches!(uri.scheme_str(), Some("http" | "https")) && uri.authority().is_some() && uri.query().is_none() => {}
-        _ => p.add("upstream.base_url", "write the Confluence site URL, e.g. \"https://example.atlassian.net\""),
+        Ok(uri)
+            if matches!(uri.scheme_str(), Some("http" | "https"))
+                && uri.authority().is_some()
+                && uri.query().is_none() => {}
+        _ => p.add(
+            "upstream.base_url",
+            "write the Confluence site URL, e.g. \"https://example.atlassian.net\"",
+        ),
     }
     let flavor = match u.flavor.as_deref() {
         None | Some("cloud") => Flavor::Cloud,
         Some("datacenter") => Flavor::DataCenter,
         Some(other) => {
-            p.add("upstream.flavor", format!("{other:?} is not a flavor: use \"cloud\" or \"datacenter\""));
+            p.add(
+                "upstream.flavor",
+                format!("{other:?} is not a flavor: use \"cloud\" or \"datacenter\""),
+            );
             Flavor::Cloud
         }
     };
     let credentials = match &u.auth {
         FileUpstreamAuth::Basic { email, token_env } => {
             if !email.contains('@') {
-                p.add("upstream.auth.email", "write the service account's email address");
+                p.add(
+                    "upstream.auth.email",
+                    "write the service account's email address",
+                );
             }
             secret_env(p, "upstream.auth.token_env", token_env, env).map(|token| {
                 let raw = format!("{email}:{token}");
-                Secret::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw)))
+                Secret::new(format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(raw)
+                ))
             })
         }
         FileUpstreamAuth::Bearer { token_env } => {
-            secret_env(p, "upstream.auth.token_env", token_env, env).map(|t| Secret::new(format!("Bearer {t}")))
+            secret_env(p, "upstream.auth.token_env", token_env, env)
+                .map(|t| Secret::new(format!("Bearer {t}")))
         }
     };
     if let Some(c) = &credentials {
         if http::HeaderValue::from_str(c.expose()).is_err() {
-            p.add("upstream.auth.token_env", "the secret holds characters not allowed in an HTTP header");
+            p.add(
+                "upstream.auth.token_env",
+                "the secret holds characters not allowed in an HTTP header",
+            );
         }
     }
     let max_body_bytes = u.max_body_bytes.unwrap_or(16 * 1024 * 1024);
     if !(1024..=256 * 1024 * 1024).contains(&max_body_bytes) {
-        p.add("upstream.max_body_bytes", "must be between 1024 and 268435456 bytes");
+        p.add(
+            "upstream.max_body_bytes",
+            "must be between 1024 and 268435456 bytes",
+        );
     }
-    let ca_pem = u.ca_file.as_ref().and_then(|f| read_file(p, "upstream.ca_file", f, base));
+    let ca_pem = u
+        .ca_file
+        .as_ref()
+        .and_then(|f| read_file(p, "upstream.ca_file", f, base));
     let max = Duration::from_secs(600);
     Some(UpstreamSettings {
         base_url,
         flavor,
         credentials: credentials?,
-        timeout: duration(p, "upstream.timeout", &u.timeout, Duration::from_secs(15), max),
-        connect_timeout: duration(p, "upstream.connect_timeout", &u.connect_timeout, Duration::from_secs(5), max),
+        timeout: duration(
+            p,
+            "upstream.timeout",
+            &u.timeout,
+            Duration::from_secs(15),
+            max,
+        ),
+        connect_timeout: duration(
+            p,
+            "upstream.connect_timeout",
+            &u.connect_timeout,
+            Duration::from_secs(5),
+            max,
+        ),
         max_body_bytes,
         max_idle_connections: u.max_idle_connections.unwrap_or(64),
         ca_pem,
@@ -286,33 +424,59 @@ fn auth(p: &mut Problems, a: &FileAuth, base: &Path) -> Option<AuthSettings> {
         issuers,
         token_cache_capacity: a.token_cache_capacity.unwrap_or(100_000),
         max_header_bytes,
-        jwks_refresh_min_interval: duration(p, "auth.jwks_refresh_min_interval", &a.jwks_refresh_min_interval, Duration::from_secs(10), Duration::from_secs(3600)),
+        jwks_refresh_min_interval: duration(
+            p,
+            "auth.jwks_refresh_min_interval",
+            &a.jwks_refresh_min_interval,
+            Duration::from_secs(10),
+            Duration::from_secs(3600),
+        ),
     })
 }
 
 fn issuer(p: &mut Problems, path: &str, i: &FileIssuer, base: &Path) -> Option<IssuerSettings> {
     if i.issuer.is_empty() {
-        p.add(format!("{path}.issuer"), "write the issuer exactly as tokens carry it in `iss`");
+        p.add(
+            format!("{path}.issuer"),
+            "write the issuer exactly as tokens carry it in `iss`",
+        );
     }
     if i.audiences.is_empty() || i.audiences.iter().any(String::is_empty) {
-        p.add(format!("{path}.audiences"), "list the audience(s) tokens must carry in `aud`");
+        p.add(
+            format!("{path}.audiences"),
+            "list the audience(s) tokens must carry in `aud`",
+        );
     }
     let keys = match (&i.jwks_url, &i.public_key_file) {
         (Some(url), None) => match url.parse::<http::Uri>() {
-            Ok(u) if matches!(u.scheme_str(), Some("http" | "https")) && u.authority().is_some() => Some(IssuerKeys::JwksUrl(u)),
+            Ok(u)
+                if matches!(u.scheme_str(), Some("http" | "https")) && u.authority().is_some() =>
+            {
+                Some(IssuerKeys::JwksUrl(u))
+            }
             _ => {
-                p.add(format!("{path}.jwks_url"), format!("{url:?} is not an http(s) URL"));
+                p.add(
+                    format!("{path}.jwks_url"),
+                    format!("{url:?} is not an http(s) URL"),
+                );
                 None
             }
         },
-        (None, Some(file)) => read_file(p, &format!("{path}.public_key_file"), file, base).map(IssuerKeys::PublicKeyPem),
+        (None, Some(file)) => read_file(p, &format!("{path}.public_key_file"), file, base)
+            .map(IssuerKeys::PublicKeyPem),
         _ => {
             p.add(path, "set exactly one of jwks_url or public_key_file");
             None
         }
     };
     let mut algorithms = Vec::new();
-    for (n, name) in i.algorithms.clone().unwrap_or_else(|| vec!["RS256".into()]).iter().enumerate() {
+    for (n, name) in i
+        .algorithms
+        .clone()
+        .unwrap_or_else(|| vec!["RS256".into()])
+        .iter()
+        .enumerate()
+    {
         use jsonwebtoken::Algorithm::*;
         match name.as_str() {
             "RS256" => algorithms.push(RS256),
@@ -330,8 +494,20 @@ fn issuer(p: &mut Problems, path: &str, i: &FileIssuer, base: &Path) -> Option<I
             ),
         }
     }
-    let leeway = duration(p, &format!("{path}.leeway"), &i.leeway, Duration::from_secs(60), Duration::from_secs(300));
-    Some(IssuerSettings { issuer: i.issuer.clone(), audiences: i.audiences.clone(), keys: keys?, algorithms, leeway })
+    let leeway = duration(
+        p,
+        &format!("{path}.leeway"),
+        &i.leeway,
+        Duration::from_secs(60),
+        Duration::from_secs(300),
+    );
+    Some(IssuerSettings {
+        issuer: i.issuer.clone(),
+        audiences: i.audiences.clone(),
+        keys: keys?,
+        algorithms,
+        leeway,
+    })
 }
 
 fn policy(p: &mut Problems, file: &FileConfig, known: &mut BTreeSet<OrgId>) -> Option<Policy> {
@@ -342,26 +518,49 @@ fn policy(p: &mut Problems, file: &FileConfig, known: &mut BTreeSet<OrgId>) -> O
             Ok(k) => {
                 spaces.insert(k);
             }
-            Err(e) => p.add(format!("policy.spaces[{i}]"), format!("space key {s:?} {e}")),
+            Err(e) => p.add(
+                format!("policy.spaces[{i}]"),
+                format!("space key {s:?} {e}"),
+            ),
         }
     }
     if fp.spaces.is_empty() {
-        p.add("policy.spaces", "list the knowledge-base space keys, e.g. [\"KB\"]");
+        p.add(
+            "policy.spaces",
+            "list the knowledge-base space keys, e.g. [\"KB\"]",
+        );
     }
     let label_prefix = fp.label_prefix.clone().unwrap_or_else(|| "org-".to_owned());
-    let label_ok = |l: &str| !l.is_empty() && l.len() <= 200 && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_:.".contains(c));
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 200
+            && l.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_:.".contains(c))
+    };
     if !label_ok(&label_prefix) {
-        p.add("policy.label_prefix", "use lowercase letters, digits and - _ : . (Confluence labels are lowercase)");
+        p.add(
+            "policy.label_prefix",
+            "use lowercase letters, digits and - _ : . (Confluence labels are lowercase)",
+        );
     }
-    let internal_label = fp.internal_label.clone().unwrap_or_else(|| "kb-internal".to_owned());
+    let internal_label = fp
+        .internal_label
+        .clone()
+        .unwrap_or_else(|| "kb-internal".to_owned());
     if !label_ok(&internal_label) {
-        p.add("policy.internal_label", "use lowercase letters, digits and - _ : .");
+        p.add(
+            "policy.internal_label",
+            "use lowercase letters, digits and - _ : .",
+        );
     }
     let unmarked = match fp.unmarked.as_deref() {
         None | Some("shared") => Unmarked::Shared,
         Some("deny") => Unmarked::Deny,
         Some(other) => {
-            p.add("policy.unmarked", format!("{other:?} is not accepted: use \"shared\" or \"deny\""));
+            p.add(
+                "policy.unmarked",
+                format!("{other:?} is not accepted: use \"shared\" or \"deny\""),
+            );
             Unmarked::Shared
         }
     };
@@ -372,10 +571,16 @@ fn policy(p: &mut Problems, file: &FileConfig, known: &mut BTreeSet<OrgId>) -> O
         match ContentId::new(&st.root) {
             Ok(root) if root.is_numeric() => {
                 if subtrees.insert(root, orgs).is_some() {
-                    p.add(format!("{path}.root"), "this root is configured twice: merge the entries");
+                    p.add(
+                        format!("{path}.root"),
+                        "this root is configured twice: merge the entries",
+                    );
                 }
             }
-            _ => p.add(format!("{path}.root"), format!("{:?} is not a page id (digits)", st.root)),
+            _ => p.add(
+                format!("{path}.root"),
+                format!("{:?} is not a page id (digits)", st.root),
+            ),
         }
     }
     let mut space_orgs = BTreeMap::new();
@@ -390,5 +595,13 @@ fn policy(p: &mut Problems, file: &FileConfig, known: &mut BTreeSet<OrgId>) -> O
             Err(e) => p.add(path, format!("space key {e}")),
         }
     }
-    Some(Policy { spaces, label_prefix, internal_label, unmarked, subtrees, space_orgs, known_orgs: known.clone() })
+    Some(Policy {
+        spaces,
+        label_prefix,
+        internal_label,
+        unmarked,
+        subtrees,
+        space_orgs,
+        known_orgs: known.clone(),
+    })
 }

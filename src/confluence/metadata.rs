@@ -39,7 +39,9 @@ impl MetadataIndex {
 
     /// Records metadata seen inline in an upstream answer.
     pub async fn remember(&self, meta: &ItemMeta) {
-        self.cache.insert(meta.id.clone(), Arc::new(meta.clone())).await;
+        self.cache
+            .insert(meta.id.clone(), Arc::new(meta.clone()))
+            .await;
     }
 
     /// Metadata for `ids`: cached entries, plus batched upstream lookups for the rest.
@@ -84,19 +86,32 @@ impl MetadataIndex {
     }
 }
 
-async fn fetch_batch(upstream: &Upstream, ids: &[ContentId], request_id: &str) -> Result<Vec<ItemMeta>, UpstreamError> {
+async fn fetch_batch(
+    upstream: &Upstream,
+    ids: &[ContentId],
+    request_id: &str,
+) -> Result<Vec<ItemMeta>, UpstreamError> {
     let list: Vec<&str> = ids.iter().map(ContentId::as_str).collect();
     let cql = format!("id in ({})", list.join(","));
     let query: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("cql", &cql)
         .append_pair("limit", &ids.len().to_string())
         .append_pair("excerpt", "none")
-        .append_pair("expand", "content.metadata.labels,content.ancestors,content.space")
+        .append_pair(
+            "expand",
+            "content.metadata.labels,content.ancestors,content.space",
+        )
         .finish();
-    let body = upstream.get_json(&format!("/search?{query}"), request_id).await?;
+    let body = upstream
+        .get_json(&format!("/search?{query}"), request_id)
+        .await?;
     // A malformed lookup answer yields no metadata, so every id in it stays hidden.
     match filter::scan_search(&body) {
-        Ok(scan) => Ok(scan.results().iter().filter_map(|r| r.meta().cloned()).collect()),
+        Ok(scan) => Ok(scan
+            .results()
+            .iter()
+            .filter_map(|r| r.meta().cloned())
+            .collect()),
         Err(e) => {
             tracing::warn!(reason = "metadata_lookup_unreadable", error = %e, "metadata lookup answer refused");
             Ok(Vec::new())

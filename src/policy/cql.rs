@@ -132,7 +132,10 @@ pub fn wrap(policy: &Policy, orgs: &OrgSet, user: &UserCql) -> Wrapped {
 fn visibility_clauses(policy: &Policy, orgs: &OrgSet) -> Option<Vec<String>> {
     let mut out = vec![format!("label not in ({})", quote(&policy.internal_label))];
 
-    let own_labels: Vec<String> = orgs.iter().map(|o| quote(&policy.label_of_org(o))).collect();
+    let own_labels: Vec<String> = orgs
+        .iter()
+        .map(|o| quote(&policy.label_of_org(o)))
+        .collect();
     let other_labels: Vec<String> = policy
         .known_orgs
         .iter()
@@ -149,16 +152,26 @@ fn visibility_clauses(policy: &Policy, orgs: &OrgSet) -> Option<Vec<String>> {
         )),
     }
 
-    let (own_roots, other_roots): (Vec<_>, Vec<_>) =
-        policy.subtrees.iter().partition(|(_, allowed)| orgs.intersects(allowed.iter()));
+    let (own_roots, other_roots): (Vec<_>, Vec<_>) = policy
+        .subtrees
+        .iter()
+        .partition(|(_, allowed)| orgs.intersects(allowed.iter()));
     if !other_roots.is_empty() {
         let ids: Vec<&str> = other_roots.iter().map(|(id, _)| id.as_str()).collect();
-        out.push(format!("ancestor not in ({0}) AND id not in ({0})", ids.join(", ")));
+        out.push(format!(
+            "ancestor not in ({0}) AND id not in ({0})",
+            ids.join(", ")
+        ));
     }
-    let (own_spaces, other_spaces): (Vec<_>, Vec<_>) =
-        policy.space_orgs.iter().partition(|(_, allowed)| orgs.intersects(allowed.iter()));
+    let (own_spaces, other_spaces): (Vec<_>, Vec<_>) = policy
+        .space_orgs
+        .iter()
+        .partition(|(_, allowed)| orgs.intersects(allowed.iter()));
     if !other_spaces.is_empty() {
-        let keys: Vec<String> = other_spaces.iter().map(|(k, _)| quote(k.as_str())).collect();
+        let keys: Vec<String> = other_spaces
+            .iter()
+            .map(|(k, _)| quote(k.as_str()))
+            .collect();
         out.push(format!("space not in ({})", keys.join(", ")));
     }
 
@@ -336,7 +349,9 @@ fn split_order_by(mut tokens: Vec<Token>) -> Result<(Vec<Token>, Vec<Token>), Cq
     let mut after_field = false;
     for t in &order {
         match t {
-            Token::Word(w) if expect_field && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') => {
+            Token::Word(w)
+                if expect_field && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') =>
+            {
                 expect_field = false;
                 after_field = true;
             }
@@ -375,7 +390,8 @@ fn render(tokens: &[Token]) -> String {
             Token::Comma => out.push(','),
         }
         prev_open = matches!(t, Token::Open);
-        prev_function = matches!(t, Token::Word(w) if !KEYWORDS.contains(&w.to_ascii_lowercase().as_str()));
+        prev_function =
+            matches!(t, Token::Word(w) if !KEYWORDS.contains(&w.to_ascii_lowercase().as_str()));
     }
     out
 }

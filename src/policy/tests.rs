@@ -12,7 +12,11 @@ fn id(s: &str) -> ContentId {
 
 fn policy(unmarked: Unmarked) -> Policy {
     Policy {
-        spaces: [SpaceKey::new("KB").unwrap(), SpaceKey::new("ACMEKB").unwrap()].into(),
+        spaces: [
+            SpaceKey::new("KB").unwrap(),
+            SpaceKey::new("ACMEKB").unwrap(),
+        ]
+        .into(),
         label_prefix: "org-".into(),
         internal_label: "kb-internal".into(),
         unmarked,
@@ -45,26 +49,126 @@ fn decisions_follow_the_rules_in_order() {
     let none = OrgSet::default();
 
     let rows: Vec<(&str, ItemMeta, &OrgSet, Visibility)> = vec![
-        ("unmarked KB article is shared", meta("KB", &[], &[]), &none, Visible(Shared)),
-        ("unrelated labels do not restrict", meta("KB", &["vpn", "howto"], &[]), &globex, Visible(Shared)),
-        ("own org label", meta("KB", &["org-acme"], &[]), &acme, Visible(OwnOrg)),
-        ("other org label", meta("KB", &["org-acme"], &[]), &globex, Hidden(OtherOrgLabel)),
-        ("org label hides from no-org", meta("KB", &["org-acme"], &[]), &none, Hidden(OtherOrgLabel)),
-        ("two org labels: union", meta("KB", &["org-acme", "org-globex"], &[]), &globex, Visible(OwnOrg)),
-        ("two org labels, third org", meta("KB", &["org-acme", "org-globex"], &[]), &initech, Hidden(OtherOrgLabel)),
-        ("unknown org label still restricts", meta("KB", &["org-newco"], &[]), &acme, Hidden(OtherOrgLabel)),
-        ("prefix alone is not an org", meta("KB", &["org-"], &[]), &acme, Visible(Shared)),
-        ("member of several orgs", meta("KB", &["org-globex"], &[]), &both, Visible(OwnOrg)),
-        ("space outside KB", meta("ENG", &[], &[]), &acme, Hidden(SpaceNotInKb)),
-        ("space outside KB beats own label", meta("ENG", &["org-acme"], &[]), &acme, Hidden(SpaceNotInKb)),
-        ("internal beats own label", meta("KB", &["org-acme", "kb-internal"], &[]), &acme, Hidden(Internal)),
-        ("internal hides shared", meta("KB", &["kb-internal"], &[]), &none, Hidden(Internal)),
-        ("subtree: descendant of initech root", meta("KB", &[], &["1", "200000"]), &initech, Visible(OwnOrg)),
-        ("subtree: hidden from others", meta("KB", &[], &["1", "200000"]), &acme, Hidden(OtherOrgSubtree)),
-        ("subtree and label intersect: both must admit", meta("KB", &["org-acme"], &["200000"]), &acme, Hidden(OtherOrgSubtree)),
-        ("subtree and label intersect: label fails first", meta("KB", &["org-acme"], &["200000"]), &initech, Hidden(OtherOrgLabel)),
-        ("org space admits its org", meta("ACMEKB", &[], &[]), &acme, Visible(OwnOrg)),
-        ("org space hides from others", meta("ACMEKB", &[], &[]), &globex, Hidden(OtherOrgSpace)),
+        (
+            "unmarked KB article is shared",
+            meta("KB", &[], &[]),
+            &none,
+            Visible(Shared),
+        ),
+        (
+            "unrelated labels do not restrict",
+            meta("KB", &["vpn", "howto"], &[]),
+            &globex,
+            Visible(Shared),
+        ),
+        (
+            "own org label",
+            meta("KB", &["org-acme"], &[]),
+            &acme,
+            Visible(OwnOrg),
+        ),
+        (
+            "other org label",
+            meta("KB", &["org-acme"], &[]),
+            &globex,
+            Hidden(OtherOrgLabel),
+        ),
+        (
+            "org label hides from no-org",
+            meta("KB", &["org-acme"], &[]),
+            &none,
+            Hidden(OtherOrgLabel),
+        ),
+        (
+            "two org labels: union",
+            meta("KB", &["org-acme", "org-globex"], &[]),
+            &globex,
+            Visible(OwnOrg),
+        ),
+        (
+            "two org labels, third org",
+            meta("KB", &["org-acme", "org-globex"], &[]),
+            &initech,
+            Hidden(OtherOrgLabel),
+        ),
+        (
+            "unknown org label still restricts",
+            meta("KB", &["org-newco"], &[]),
+            &acme,
+            Hidden(OtherOrgLabel),
+        ),
+        (
+            "prefix alone is not an org",
+            meta("KB", &["org-"], &[]),
+            &acme,
+            Visible(Shared),
+        ),
+        (
+            "member of several orgs",
+            meta("KB", &["org-globex"], &[]),
+            &both,
+            Visible(OwnOrg),
+        ),
+        (
+            "space outside KB",
+            meta("ENG", &[], &[]),
+            &acme,
+            Hidden(SpaceNotInKb),
+        ),
+        (
+            "space outside KB beats own label",
+            meta("ENG", &["org-acme"], &[]),
+            &acme,
+            Hidden(SpaceNotInKb),
+        ),
+        (
+            "internal beats own label",
+            meta("KB", &["org-acme", "kb-internal"], &[]),
+            &acme,
+            Hidden(Internal),
+        ),
+        (
+            "internal hides shared",
+            meta("KB", &["kb-internal"], &[]),
+            &none,
+            Hidden(Internal),
+        ),
+        (
+            "subtree: descendant of initech root",
+            meta("KB", &[], &["1", "200000"]),
+            &initech,
+            Visible(OwnOrg),
+        ),
+        (
+            "subtree: hidden from others",
+            meta("KB", &[], &["1", "200000"]),
+            &acme,
+            Hidden(OtherOrgSubtree),
+        ),
+        (
+            "subtree and label intersect: both must admit",
+            meta("KB", &["org-acme"], &["200000"]),
+            &acme,
+            Hidden(OtherOrgSubtree),
+        ),
+        (
+            "subtree and label intersect: label fails first",
+            meta("KB", &["org-acme"], &["200000"]),
+            &initech,
+            Hidden(OtherOrgLabel),
+        ),
+        (
+            "org space admits its org",
+            meta("ACMEKB", &[], &[]),
+            &acme,
+            Visible(OwnOrg),
+        ),
+        (
+            "org space hides from others",
+            meta("ACMEKB", &[], &[]),
+            &globex,
+            Hidden(OtherOrgSpace),
+        ),
     ];
     for (name, m, orgs, want) in rows {
         assert_eq!(p.decide(orgs, &m), want, "{name}");
@@ -76,8 +180,14 @@ fn the_subtree_root_itself_is_restricted() {
     let p = policy(Unmarked::Shared);
     let mut m = meta("KB", &[], &[]);
     m.id = id("200000");
-    assert_eq!(p.decide(&OrgSet::new([org("globex")]), &m), Hidden(OtherOrgSubtree));
-    assert_eq!(p.decide(&OrgSet::new([org("initech")]), &m), Visible(OwnOrg));
+    assert_eq!(
+        p.decide(&OrgSet::new([org("globex")]), &m),
+        Hidden(OtherOrgSubtree)
+    );
+    assert_eq!(
+        p.decide(&OrgSet::new([org("initech")]), &m),
+        Visible(OwnOrg)
+    );
 }
 
 #[test]
@@ -99,8 +209,14 @@ fn incomplete_metadata_is_hidden_from_everyone() {
 fn unmarked_deny_hides_unrestricted_articles_only() {
     let p = policy(Unmarked::Deny);
     let acme = OrgSet::new([org("acme")]);
-    assert_eq!(p.decide(&acme, &meta("KB", &[], &[])), Hidden(UnmarkedDenied));
-    assert_eq!(p.decide(&acme, &meta("KB", &["org-acme"], &[])), Visible(OwnOrg));
+    assert_eq!(
+        p.decide(&acme, &meta("KB", &[], &[])),
+        Hidden(UnmarkedDenied)
+    );
+    assert_eq!(
+        p.decide(&acme, &meta("KB", &["org-acme"], &[])),
+        Visible(OwnOrg)
+    );
 }
 
 #[test]

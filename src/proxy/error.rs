@@ -63,24 +63,43 @@ impl ProxyError {
     pub fn status_and_message(&self) -> (StatusCode, String) {
         use StatusCode as S;
         match self {
-            ProxyError::Auth(AuthError::Missing) => (S::UNAUTHORIZED, response::MISSING_TOKEN.to_owned()),
+            ProxyError::Auth(AuthError::Missing) => {
+                (S::UNAUTHORIZED, response::MISSING_TOKEN.to_owned())
+            }
             ProxyError::Auth(AuthError::Malformed(_) | AuthError::Rejected(_)) => {
                 (S::UNAUTHORIZED, "Invalid token".to_owned())
             }
-            ProxyError::Auth(AuthError::KeysUnavailable) => {
-                (S::SERVICE_UNAVAILABLE, "Token keys are unavailable; try again shortly".to_owned())
+            ProxyError::Auth(AuthError::KeysUnavailable) => (
+                S::SERVICE_UNAVAILABLE,
+                "Token keys are unavailable; try again shortly".to_owned(),
+            ),
+            ProxyError::Route(RouteError::MethodNotAllowed) => {
+                (S::METHOD_NOT_ALLOWED, "Method not allowed".to_owned())
             }
-            ProxyError::Route(RouteError::MethodNotAllowed) => (S::METHOD_NOT_ALLOWED, "Method not allowed".to_owned()),
-            ProxyError::Route(RouteError::NotFound) | ProxyError::NotFound => (S::NOT_FOUND, "Not found".to_owned()),
-            ProxyError::Route(e @ (RouteError::BadPath(_) | RouteError::BadQuery(_))) => (S::BAD_REQUEST, e.to_string()),
+            ProxyError::Route(RouteError::NotFound) | ProxyError::NotFound => {
+                (S::NOT_FOUND, "Not found".to_owned())
+            }
+            ProxyError::Route(e @ (RouteError::BadPath(_) | RouteError::BadQuery(_))) => {
+                (S::BAD_REQUEST, e.to_string())
+            }
             ProxyError::Cql(e) => (S::BAD_REQUEST, e.to_string()),
-            ProxyError::RequestBody => (S::BAD_REQUEST, "Requests to kbgate carry no body".to_owned()),
+            ProxyError::RequestBody => (
+                S::BAD_REQUEST,
+                "Requests to kbgate carry no body".to_owned(),
+            ),
             ProxyError::AmbiguousHost => (S::BAD_REQUEST, "Ambiguous request target".to_owned()),
-            ProxyError::QueryRefusedUpstream => (S::BAD_REQUEST, "Confluence could not run this search".to_owned()),
-            ProxyError::Upstream(UpstreamError::Timeout) => (S::GATEWAY_TIMEOUT, "Confluence did not answer in time".to_owned()),
-            ProxyError::Upstream(_) | ProxyError::UpstreamMismatch | ProxyError::Filter(_) => {
-                (S::BAD_GATEWAY, "Confluence gave an answer kbgate cannot check".to_owned())
-            }
+            ProxyError::QueryRefusedUpstream => (
+                S::BAD_REQUEST,
+                "Confluence could not run this search".to_owned(),
+            ),
+            ProxyError::Upstream(UpstreamError::Timeout) => (
+                S::GATEWAY_TIMEOUT,
+                "Confluence did not answer in time".to_owned(),
+            ),
+            ProxyError::Upstream(_) | ProxyError::UpstreamMismatch | ProxyError::Filter(_) => (
+                S::BAD_GATEWAY,
+                "Confluence gave an answer kbgate cannot check".to_owned(),
+            ),
         }
     }
 

@@ -15,7 +15,10 @@ pub struct Links {
 impl Links {
     /// `public_url` without trailing slash; `api_prefix` such as `/wiki/rest/api`.
     pub fn new(public_url: &str, api_prefix: &'static str) -> Self {
-        Self { public_url: public_url.trim_end_matches('/').to_owned(), api_prefix }
+        Self {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            api_prefix,
+        }
     }
 
     /// `_links.base`: the public URL plus the context path (`/wiki` on Cloud).

@@ -4,7 +4,11 @@
 use crate::route::{ContentQuery, Excerpt, SearchQuery};
 
 /// Expansions the post-filter needs on every search result.
-const SEARCH_EXPANDS: &[&str] = &["content.metadata.labels", "content.ancestors", "content.space"];
+const SEARCH_EXPANDS: &[&str] = &[
+    "content.metadata.labels",
+    "content.ancestors",
+    "content.space",
+];
 /// Expansions the post-filter needs on a single content item.
 const CONTENT_EXPANDS: &[&str] = &["space", "ancestors", "metadata.labels"];
 
@@ -20,10 +24,13 @@ pub fn search(wrapped_cql: &str, q: &SearchQuery) -> String {
         .append_pair("cql", wrapped_cql)
         .append_pair("start", &q.start.to_string())
         .append_pair("limit", &q.limit.to_string())
-        .append_pair("excerpt", match q.excerpt {
-            Excerpt::Highlight => "highlight",
-            Excerpt::None => "none",
-        })
+        .append_pair(
+            "excerpt",
+            match q.excerpt {
+                Excerpt::Highlight => "highlight",
+                Excerpt::None => "none",
+            },
+        )
         .append_pair("expand", &expand.join(","))
         .finish();
     format!("/search?{query}")
@@ -37,6 +44,8 @@ pub fn content(q: &ContentQuery) -> String {
             expand.push(e.wire());
         }
     }
-    let query = form_urlencoded::Serializer::new(String::new()).append_pair("expand", &expand.join(",")).finish();
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("expand", &expand.join(","))
+        .finish();
     format!("/content/{}?{query}", q.id)
 }

@@ -9,19 +9,35 @@ async fn every_page_is_served_to_exactly_its_audience() {
     let stack = Stack::start().await;
     let items = stack.inner.sim.corpus().items().to_vec();
     for c in stack.customers() {
-        let missing = c.get(&stack, &format!("/wiki/rest/api/content/987654321?expand={EXPAND}")).await;
+        let missing = c
+            .get(
+                &stack,
+                &format!("/wiki/rest/api/content/987654321?expand={EXPAND}"),
+            )
+            .await;
         assert_eq!(missing.status, 404);
         let (mut served, mut refused) = (0, 0);
         for item in &items {
-            let raw = c.get(&stack, &format!("/wiki/rest/api/content/{}?expand={EXPAND}", item.id)).await;
+            let raw = c
+                .get(
+                    &stack,
+                    &format!("/wiki/rest/api/content/{}?expand={EXPAND}", item.id),
+                )
+                .await;
             if c.visible.contains(&item.id) {
                 assert_eq!(raw.status, 200, "{} must see {}", c.name, item.id);
                 let v = raw.json();
                 assert_eq!(v["id"].as_str(), Some(item.id.as_str()));
                 assert_eq!(v["title"].as_str(), Some(item.title.as_str()));
-                assert!(v["body"]["storage"]["value"].as_str().is_some_and(|b| !b.is_empty()));
+                assert!(v["body"]["storage"]["value"]
+                    .as_str()
+                    .is_some_and(|b| !b.is_empty()));
                 for a in v["ancestors"].as_array().into_iter().flatten() {
-                    assert!(c.visible.contains(a["id"].as_str().unwrap()), "hidden ancestor kept for {}", item.id);
+                    assert!(
+                        c.visible.contains(a["id"].as_str().unwrap()),
+                        "hidden ancestor kept for {}",
+                        item.id
+                    );
                 }
                 served += 1;
             } else {
@@ -31,13 +47,22 @@ async fn every_page_is_served_to_exactly_its_audience() {
                 refused += 1;
             }
         }
-        assert!(served > 0 && refused > 0, "{}: {served} served, {refused} refused", c.name);
+        assert!(
+            served > 0 && refused > 0,
+            "{}: {served} served, {refused} refused",
+            c.name
+        );
     }
     stack.stop().await;
 }
 
 fn header_names(head: &str) -> Vec<String> {
-    let mut names: Vec<String> = head.lines().skip(1).filter_map(|l| l.split_once(':')).map(|(k, _)| k.to_lowercase()).collect();
+    let mut names: Vec<String> = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, _)| k.to_lowercase())
+        .collect();
     names.retain(|n| n != "date");
     names.sort();
     names
@@ -48,10 +73,30 @@ async fn rendered_formats_are_refused_before_anything_is_forwarded() {
     let stack = Stack::start().await;
     let alice = stack.customer("alice");
     stack.inner.sim.clear_requests();
-    for expand in ["body.view", "body.export_view", "body.styled_view", "body.anonymous_export_view", "children.page", "descendants.page"] {
-        let raw = alice.get(&stack, &format!("/wiki/rest/api/content/100001?expand={expand}")).await;
+    for expand in [
+        "body.view",
+        "body.export_view",
+        "body.styled_view",
+        "body.anonymous_export_view",
+        "children.page",
+        "descendants.page",
+    ] {
+        let raw = alice
+            .get(
+                &stack,
+                &format!("/wiki/rest/api/content/100001?expand={expand}"),
+            )
+            .await;
         assert_eq!(raw.status, 400, "{expand}");
     }
-    assert!(stack.inner.sim.requests().iter().all(|r| !r.path_and_query.starts_with("/wiki")), "nothing forwarded");
+    assert!(
+        stack
+            .inner
+            .sim
+            .requests()
+            .iter()
+            .all(|r| !r.path_and_query.starts_with("/wiki")),
+        "nothing forwarded"
+    );
     stack.stop().await;
 }

@@ -30,13 +30,20 @@ async fn cql_injection_attempts_never_widen_results() {
     let mut refused = 0;
     for c in stack.customers() {
         for cql in attempts {
-            let target = format!("/wiki/rest/api/search?cql={}", form_urlencoded::byte_serialize(cql.as_bytes()).collect::<String>());
+            let target = format!(
+                "/wiki/rest/api/search?cql={}",
+                form_urlencoded::byte_serialize(cql.as_bytes()).collect::<String>()
+            );
             let raw = c.get(&stack, &target).await;
             match raw.status {
                 400 => refused += 1,
                 200 => {
                     for id in all_pages(&stack, &c, cql, 25).await {
-                        assert!(c.visible.contains(&id), "{} saw hidden {id} via {cql:?}", c.name);
+                        assert!(
+                            c.visible.contains(&id),
+                            "{} saw hidden {id} via {cql:?}",
+                            c.name
+                        );
                     }
                 }
                 other => panic!("{cql:?}: unexpected {other}"),

@@ -27,15 +27,38 @@ async fn client_headers_never_reach_confluence() {
     alice.oracle.assert_clean(&raw.bytes, "hygiene");
     assert_eq!(raw.status, 200);
     assert_eq!(raw.header("x-request-id").as_deref(), Some("test-req-42"));
-    let upstream: Vec<_> = stack.inner.sim.requests().into_iter().filter(|r| r.path_and_query.starts_with("/wiki")).collect();
+    let upstream: Vec<_> = stack
+        .inner
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path_and_query.starts_with("/wiki"))
+        .collect();
     assert!(!upstream.is_empty());
     for r in upstream {
         let names: Vec<String> = r.headers.iter().map(|(k, _)| k.to_lowercase()).collect();
-        for banned in ["cookie", "x-forwarded-for", "x-forwarded-host", "x_forwarded_email", "x-atlassian-token"] {
-            assert!(!names.contains(&banned.to_owned()), "{banned} forwarded: {names:?}");
+        for banned in [
+            "cookie",
+            "x-forwarded-for",
+            "x-forwarded-host",
+            "x_forwarded_email",
+            "x-atlassian-token",
+        ] {
+            assert!(
+                !names.contains(&banned.to_owned()),
+                "{banned} forwarded: {names:?}"
+            );
         }
-        let get = |n: &str| r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
-        assert!(get("authorization").is_some_and(|a| a.starts_with("Basic ")), "service account credentials");
+        let get = |n: &str| {
+            r.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, v)| v.clone())
+        };
+        assert!(
+            get("authorization").is_some_and(|a| a.starts_with("Basic ")),
+            "service account credentials"
+        );
         assert_eq!(get("accept-encoding").as_deref(), Some("identity"));
         assert_eq!(get("x-request-id").as_deref(), Some("test-req-42"));
     }

@@ -32,13 +32,34 @@ async fn ambiguous_and_unknown_targets_are_refused_and_never_forwarded() {
         ("/wiki/rest/api/contentbody/convert/view", &[404]),
         ("/gateway/api/graphql", &[404]),
         ("/", &[404]),
-        ("/wiki/rest/api/search?cql=type%3Dpage&cqlcontext=%7B%7D", &[400]),
-        ("/wiki/rest/api/search?cql=type%3Dpage&includeArchivedSpaces=true", &[400]),
-        ("/wiki/rest/api/search?cql=type%3Dpage&cql=space%3DENG", &[400]),
-        ("/wiki/rest/api/search?cql=type%3Dpage&expand=content.body.view", &[400]),
-        ("/wiki/rest/api/search?cql=type%3Dpage&excerpt=indexed", &[400]),
-        ("/wiki/rest/api/search?cql=type%3Dpage&access_token=x", &[400]),
-        ("/wiki/rest/api/search?cql=type%3Dpage&_method=DELETE", &[400]),
+        (
+            "/wiki/rest/api/search?cql=type%3Dpage&cqlcontext=%7B%7D",
+            &[400],
+        ),
+        (
+            "/wiki/rest/api/search?cql=type%3Dpage&includeArchivedSpaces=true",
+            &[400],
+        ),
+        (
+            "/wiki/rest/api/search?cql=type%3Dpage&cql=space%3DENG",
+            &[400],
+        ),
+        (
+            "/wiki/rest/api/search?cql=type%3Dpage&expand=content.body.view",
+            &[400],
+        ),
+        (
+            "/wiki/rest/api/search?cql=type%3Dpage&excerpt=indexed",
+            &[400],
+        ),
+        (
+            "/wiki/rest/api/search?cql=type%3Dpage&access_token=x",
+            &[400],
+        ),
+        (
+            "/wiki/rest/api/search?cql=type%3Dpage&_method=DELETE",
+            &[400],
+        ),
         ("/wiki/rest/api/search", &[400]),
         ("/wiki/rest/api/content/100001?expand=body.view", &[400]),
         ("/wiki/rest/api/content/100001?status=trashed", &[400]),
@@ -46,30 +67,68 @@ async fn ambiguous_and_unknown_targets_are_refused_and_never_forwarded() {
     stack.inner.sim.clear_requests();
     for (target, allowed) in cases {
         let raw = alice.get(&stack, target).await;
-        assert!(allowed.contains(&raw.status), "{target}: got {} {}", raw.status, String::from_utf8_lossy(&raw.body));
+        assert!(
+            allowed.contains(&raw.status),
+            "{target}: got {} {}",
+            raw.status,
+            String::from_utf8_lossy(&raw.body)
+        );
     }
     // Raw bytes hyper would accept: non-ASCII, lowercase method, other methods, absolute form.
     let auth = alice.auth();
     let raw_cases: &[(&[u8], &[u16])] = &[
-        (b"GET /wiki/rest/api/content/100001\xc3\xa9 HTTP/1.1\r\n", &[400]),
-        (b"get /wiki/rest/api/content/100001 HTTP/1.1\r\n", &[400, 405]),
-        (b"POST /wiki/rest/api/content/100001 HTTP/1.1\r\nContent-Length: 0\r\n", &[405, 400]),
+        (
+            b"GET /wiki/rest/api/content/100001\xc3\xa9 HTTP/1.1\r\n",
+            &[400],
+        ),
+        (
+            b"get /wiki/rest/api/content/100001 HTTP/1.1\r\n",
+            &[400, 405],
+        ),
+        (
+            b"POST /wiki/rest/api/content/100001 HTTP/1.1\r\nContent-Length: 0\r\n",
+            &[405, 400],
+        ),
         (b"DELETE /wiki/rest/api/content/100001 HTTP/1.1\r\n", &[405]),
         (b"TRACE /wiki/rest/api/content/100001 HTTP/1.1\r\n", &[405]),
-        (b"GET http://evil.example/wiki/rest/api/content/100001 HTTP/1.1\r\n", &[400]),
-        (b"GET /wiki/rest/api/content/100001 HTTP/1.1\r\nContent-Length: 5\r\n", &[400]),
+        (
+            b"GET http://evil.example/wiki/rest/api/content/100001 HTTP/1.1\r\n",
+            &[400],
+        ),
+        (
+            b"GET /wiki/rest/api/content/100001 HTTP/1.1\r\nContent-Length: 5\r\n",
+            &[400],
+        ),
     ];
     for (start, allowed) in raw_cases {
         let mut req = start.to_vec();
-        req.extend_from_slice(format!("Host: {}\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n", stack.addr()).as_bytes());
+        req.extend_from_slice(
+            format!(
+                "Host: {}\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n",
+                stack.addr()
+            )
+            .as_bytes(),
+        );
         if String::from_utf8_lossy(start).contains("Content-Length: 5") {
             req.extend_from_slice(b"hello");
         }
         let raw = send_raw(stack.addr(), &req).await;
         alice.oracle.assert_clean(&raw.bytes, "raw case");
-        assert!(allowed.contains(&raw.status), "{}: got {}", String::from_utf8_lossy(start).trim(), raw.status);
+        assert!(
+            allowed.contains(&raw.status),
+            "{}: got {}",
+            String::from_utf8_lossy(start).trim(),
+            raw.status
+        );
     }
-    let forwarded: Vec<String> = stack.inner.sim.requests().into_iter().map(|r| r.path_and_query).filter(|p| p.starts_with("/wiki")).collect();
+    let forwarded: Vec<String> = stack
+        .inner
+        .sim
+        .requests()
+        .into_iter()
+        .map(|r| r.path_and_query)
+        .filter(|p| p.starts_with("/wiki"))
+        .collect();
     assert!(forwarded.is_empty(), "forwarded: {forwarded:?}");
     stack.stop().await;
 }

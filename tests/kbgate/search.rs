@@ -16,23 +16,40 @@ pub async fn all_pages(stack: &Stack, c: &Customer, cql: &str, limit: u32) -> Ve
     let mut ids = Vec::new();
     for _page in 0..100 {
         let raw = c.get(stack, &target).await;
-        assert_eq!(raw.status, 200, "{} {target}: {}", c.name, String::from_utf8_lossy(&raw.body));
+        assert_eq!(
+            raw.status,
+            200,
+            "{} {target}: {}",
+            c.name,
+            String::from_utf8_lossy(&raw.body)
+        );
         let v = raw.json();
         let results = v["results"].as_array().expect("results array");
-        assert_eq!(v["size"].as_u64(), Some(results.len() as u64), "size is the kept count");
+        assert_eq!(
+            v["size"].as_u64(),
+            Some(results.len() as u64),
+            "size is the kept count"
+        );
         assert!(v.get("cqlQuery").is_none(), "the wrapper never echoes back");
         for r in results {
             let id = r["content"]["id"].as_str().expect("content id").to_owned();
             for a in r["content"]["ancestors"].as_array().into_iter().flatten() {
                 let aid = a["id"].as_str().unwrap_or_default();
-                assert!(c.visible.contains(aid), "{}: hidden ancestor {aid} kept in result {id}", c.name);
+                assert!(
+                    c.visible.contains(aid),
+                    "{}: hidden ancestor {aid} kept in result {id}",
+                    c.name
+                );
             }
             ids.push(id);
         }
         let base = format!("http://{}", stack.addr());
         match v["_links"]["next"].as_str() {
             Some(next) => {
-                assert!(next.starts_with(&base), "next link points at kbgate: {next}");
+                assert!(
+                    next.starts_with(&base),
+                    "next link points at kbgate: {next}"
+                );
                 target = next[base.len()..].to_owned();
             }
             None => return ids,
@@ -48,11 +65,28 @@ async fn search_shows_each_customer_exactly_their_articles_on_every_page() {
         for limit in [3, 25] {
             let ids = all_pages(&stack, &c, "space = KB", limit).await;
             let unique: BTreeSet<String> = ids.iter().cloned().collect();
-            assert_eq!(unique.len(), ids.len(), "{}: no article twice across pages", c.name);
-            assert_eq!(unique, c.visible, "{} (orgs {:?}) with limit {limit}", c.name, c.orgs);
+            assert_eq!(
+                unique.len(),
+                ids.len(),
+                "{}: no article twice across pages",
+                c.name
+            );
+            assert_eq!(
+                unique, c.visible,
+                "{} (orgs {:?}) with limit {limit}",
+                c.name, c.orgs
+            );
         }
-        let first = c.get(&stack, "/wiki/rest/api/search?cql=space%3DKB&limit=5").await.json();
-        assert_eq!(first["totalSize"].as_u64(), Some(c.visible.len() as u64), "{}: totalSize counts only visible", c.name);
+        let first = c
+            .get(&stack, "/wiki/rest/api/search?cql=space%3DKB&limit=5")
+            .await
+            .json();
+        assert_eq!(
+            first["totalSize"].as_u64(),
+            Some(c.visible.len() as u64),
+            "{}: totalSize counts only visible",
+            c.name
+        );
     }
     stack.stop().await;
 }
@@ -84,7 +118,10 @@ async fn topical_searches_never_show_other_organizations_titles() {
             }
         }
     }
-    assert!(any_results > 50, "the queries must actually return articles ({any_results})");
+    assert!(
+        any_results > 50,
+        "the queries must actually return articles ({any_results})"
+    );
     eprintln!(
         "leak oracle so far: {} responses, {} bytes scanned, 0 foreign canaries",
         SCANNED_RESPONSES.load(Ordering::Relaxed),
@@ -103,16 +140,38 @@ async fn a_shared_page_under_a_restricted_parent_shows_no_trace_of_the_parent() 
         .items()
         .iter()
         .filter(|i| bob.visible.contains(&i.id))
-        .filter(|i| i.parent_id.as_ref().is_some_and(|p| !bob.visible.contains(p)))
+        .filter(|i| {
+            i.parent_id
+                .as_ref()
+                .is_some_and(|p| !bob.visible.contains(p))
+        })
         .collect();
-    assert!(!orphans.is_empty(), "the corpus has a shared page under a restricted parent");
+    assert!(
+        !orphans.is_empty(),
+        "the corpus has a shared page under a restricted parent"
+    );
     for item in orphans {
-        let raw = bob.get(&stack, &format!("/wiki/rest/api/search?cql=id%3D{}", item.id)).await;
+        let raw = bob
+            .get(
+                &stack,
+                &format!("/wiki/rest/api/search?cql=id%3D{}", item.id),
+            )
+            .await;
         let v = raw.json();
         assert_eq!(v["size"], 1, "the shared child itself is found");
         let r = &v["results"][0];
-        assert!(r.get("resultParentContainer").is_none(), "hidden parent container removed: {r}");
-        assert!(r["breadcrumbs"].as_array().unwrap().iter().all(|b| !b["url"].as_str().unwrap_or("").contains(item.parent_id.as_deref().unwrap())));
+        assert!(
+            r.get("resultParentContainer").is_none(),
+            "hidden parent container removed: {r}"
+        );
+        assert!(r["breadcrumbs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| !b["url"]
+                .as_str()
+                .unwrap_or("")
+                .contains(item.parent_id.as_deref().unwrap())));
     }
     stack.stop().await;
 }

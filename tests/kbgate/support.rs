@@ -22,7 +22,9 @@ pub struct Stack {
 impl Stack {
     pub async fn start() -> Stack {
         let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        Stack { inner: DemoStack::start(any, any).await.expect("demo stack starts") }
+        Stack {
+            inner: DemoStack::start(any, any).await.expect("demo stack starts"),
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -30,21 +32,30 @@ impl Stack {
     }
 
     pub fn customer(&self, name: &str) -> Customer {
-        let c = demo::customers().into_iter().find(|c| c.name == name).expect("demo customer");
+        let c = demo::customers()
+            .into_iter()
+            .find(|c| c.name == name)
+            .expect("demo customer");
         let token = self.inner.token(&c, Duration::from_secs(600));
         Customer::new(c, token, self)
     }
 
     pub fn customers(&self) -> Vec<Customer> {
-        demo::customers().into_iter().map(|c| {
-            let token = self.inner.token(&c, Duration::from_secs(600));
-            Customer::new(c, token, self)
-        }).collect()
+        demo::customers()
+            .into_iter()
+            .map(|c| {
+                let token = self.inner.token(&c, Duration::from_secs(600));
+                Customer::new(c, token, self)
+            })
+            .collect()
     }
 
     /// GET `target` (sent byte for byte) with `headers`, through the oracle for `oracle`.
     pub async fn get(&self, target: &str, headers: &[(&str, &str)]) -> Raw {
-        let mut req = format!("GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr());
+        let mut req = format!(
+            "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            self.addr()
+        );
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -86,7 +97,8 @@ impl Customer {
     /// GET as this customer; the oracle scans every byte of the answer.
     pub async fn get(&self, stack: &Stack, target: &str) -> Raw {
         let raw = stack.get(target, &[("Authorization", &self.auth())]).await;
-        self.oracle.assert_clean(&raw.bytes, &format!("{} GET {target}", self.name));
+        self.oracle
+            .assert_clean(&raw.bytes, &format!("{} GET {target}", self.name));
         raw
     }
 }
@@ -103,12 +115,15 @@ impl Raw {
     pub fn header(&self, name: &str) -> Option<String> {
         self.head.lines().skip(1).find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
         })
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 }
 
@@ -121,16 +136,30 @@ pub async fn send_raw(addr: SocketAddr, request: &[u8]) -> Raw {
         let _ = s.read_to_end(&mut bytes).await;
         bytes
     };
-    let bytes = tokio::time::timeout(Duration::from_secs(30), work).await.expect("answer within 30 s");
+    let bytes = tokio::time::timeout(Duration::from_secs(30), work)
+        .await
+        .expect("answer within 30 s");
     parse_raw(bytes)
 }
 
 fn parse_raw(bytes: Vec<u8>) -> Raw {
-    let split = bytes.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(bytes.len());
+    let split = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(bytes.len());
     let head = String::from_utf8_lossy(&bytes[..split]).into_owned();
     let body = bytes.get(split + 4..).unwrap_or(&[]).to_vec();
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    Raw { bytes, status, head, body }
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Raw {
+        bytes,
+        status,
+        head,
+        body,
+    }
 }
 
 /// Finds foreign canaries in any byte a customer receives: raw, JSON-unescaped,
@@ -141,8 +170,13 @@ pub struct LeakOracle {
 
 impl LeakOracle {
     pub fn new(forbidden: Vec<String>) -> Self {
-        assert!(!forbidden.is_empty(), "an oracle with nothing to find proves nothing");
-        LeakOracle { forbidden: forbidden.into_iter().map(|c| c.to_lowercase()).collect() }
+        assert!(
+            !forbidden.is_empty(),
+            "an oracle with nothing to find proves nothing"
+        );
+        LeakOracle {
+            forbidden: forbidden.into_iter().map(|c| c.to_lowercase()).collect(),
+        }
     }
 
     /// Every form of `bytes` the oracle searches.
@@ -150,21 +184,36 @@ impl LeakOracle {
         let raw = String::from_utf8_lossy(bytes).into_owned();
         let unhl = raw.replace("@@@hl@@@", "").replace("@@@endhl@@@", "");
         let unescaped = json_unescape(&unhl);
-        let decoded = percent_encoding::percent_decode_str(&unescaped.replace('+', " ")).decode_utf8_lossy().into_owned();
-        vec![raw.to_lowercase(), unhl.to_lowercase(), unescaped.to_lowercase(), decoded.to_lowercase()]
+        let decoded = percent_encoding::percent_decode_str(&unescaped.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned();
+        vec![
+            raw.to_lowercase(),
+            unhl.to_lowercase(),
+            unescaped.to_lowercase(),
+            decoded.to_lowercase(),
+        ]
     }
 
     /// The foreign canaries found in `bytes`.
     pub fn hits(&self, bytes: &[u8]) -> Vec<String> {
         let views = Self::views(bytes);
-        self.forbidden.iter().filter(|c| views.iter().any(|v| v.contains(c.as_str()))).cloned().collect()
+        self.forbidden
+            .iter()
+            .filter(|c| views.iter().any(|v| v.contains(c.as_str())))
+            .cloned()
+            .collect()
     }
 
     pub fn assert_clean(&self, bytes: &[u8], what: &str) {
         SCANNED_RESPONSES.fetch_add(1, Ordering::Relaxed);
         SCANNED_BYTES.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         let hits = self.hits(bytes);
-        assert!(hits.is_empty(), "LEAK in {what}: {hits:?}\n{}", String::from_utf8_lossy(bytes));
+        assert!(
+            hits.is_empty(),
+            "LEAK in {what}: {hits:?}\n{}",
+            String::from_utf8_lossy(bytes)
+        );
     }
 }
 
@@ -203,5 +252,7 @@ fn the_oracle_finds_canaries_in_every_disguise() {
     assert_eq!(o.hits(b"@@@hl@@@CANARY@@@endhl@@@-acme-abc123").len(), 1);
     assert_eq!(o.hits(b"/pages/1/CANARY%2Dacme%2Dabc123").len(), 1);
     assert_eq!(o.hits(b"label canary-acme-abc123").len(), 1);
-    assert!(o.hits(b"CANARY-globex-abc123 CANARY-acme-abc124").is_empty());
+    assert!(o
+        .hits(b"CANARY-globex-abc123 CANARY-acme-abc124")
+        .is_empty());
 }

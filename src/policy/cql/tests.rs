@@ -41,7 +41,10 @@ fn wrapper_starts_positive_and_excludes_other_orgs() {
 #[test]
 fn no_org_caller_excludes_every_org_label() {
     let q = wrapped("type = page", &[]);
-    assert!(q.contains("label not in (\"org-acme\", \"org-globex\", \"org-initech\")"), "{q}");
+    assert!(
+        q.contains("label not in (\"org-acme\", \"org-globex\", \"org-initech\")"),
+        "{q}"
+    );
     assert!(!q.contains("label in ("), "{q}");
 }
 
@@ -78,26 +81,44 @@ fn injection_attempts_are_refused() {
         ("title = \"x\\", CqlError::UnterminatedString),
         ("text ~ x; DROP", CqlError::BadCharacter(';')),
         ("text ~ x | y", CqlError::BadCharacter('|')),
-        ("id = 1 ORDER BY title OR label = org-globex", CqlError::MisplacedOrderBy),
+        (
+            "id = 1 ORDER BY title OR label = org-globex",
+            CqlError::MisplacedOrderBy,
+        ),
         ("(id = 1 ORDER BY title)", CqlError::MisplacedOrderBy),
         ("ORDER BY title", CqlError::Empty),
         ("id = 1 ORDER BY", CqlError::MisplacedOrderBy),
-        ("id = 1 ORDER BY title ORDER BY id", CqlError::MisplacedOrderBy),
+        (
+            "id = 1 ORDER BY title ORDER BY id",
+            CqlError::MisplacedOrderBy,
+        ),
         ("id = 1 ORDER BY (title)", CqlError::MisplacedOrderBy),
         ("id = 1 ORDER BY \"title\"", CqlError::MisplacedOrderBy),
-        ("id in recentlyViewedContent(10)", CqlError::FunctionNotAllowed("recentlyViewedContent".into())),
-        ("creator = currentUser()", CqlError::FunctionNotAllowed("currentUser".into())),
+        (
+            "id in recentlyViewedContent(10)",
+            CqlError::FunctionNotAllowed("recentlyViewedContent".into()),
+        ),
+        (
+            "creator = currentUser()",
+            CqlError::FunctionNotAllowed("currentUser".into()),
+        ),
         ("text ~ \"a\u{0}b\"", CqlError::BadCharacter('\u{0}')),
     ];
     for (input, want) in cases {
         assert_eq!(UserCql::parse(input).unwrap_err(), *want, "{input:?}");
     }
-    assert_eq!(UserCql::parse(&"a".repeat(MAX_USER_CQL + 1)).unwrap_err(), CqlError::TooLong);
+    assert_eq!(
+        UserCql::parse(&"a".repeat(MAX_USER_CQL + 1)).unwrap_err(),
+        CqlError::TooLong
+    );
 }
 
 #[test]
 fn or_escapes_stay_inside_the_parentheses() {
-    let q = wrapped("text ~ vpn OR label = \"org-globex\" OR space = ENG", &["acme"]);
+    let q = wrapped(
+        "text ~ vpn OR label = \"org-globex\" OR space = ENG",
+        &["acme"],
+    );
     assert!(
         q.contains("AND (text ~ vpn OR label = \"org-globex\" OR space = ENG) AND label not in"),
         "{q}"
@@ -118,7 +139,12 @@ fn unmarked_deny_without_orgs_matches_nothing() {
     assert_eq!(wrap(&p, &OrgSet::default(), &cql), Wrapped::MatchesNothing);
     match wrap(&p, &OrgSet::new([org("initech")]), &cql) {
         Wrapped::Query(q) => {
-            assert!(q.ends_with("(label in (\"org-initech\") OR ancestor in (200000) OR id in (200000))"), "{q}")
+            assert!(
+                q.ends_with(
+                    "(label in (\"org-initech\") OR ancestor in (200000) OR id in (200000))"
+                ),
+                "{q}"
+            )
         }
         Wrapped::MatchesNothing => panic!("initech owns a subtree"),
     }
@@ -127,7 +153,10 @@ fn unmarked_deny_without_orgs_matches_nothing() {
 #[test]
 fn user_cql_round_trips_through_tokens() {
     let cql = UserCql::parse("  (type=page)and title~\"x y\" ORDER BY title asc").unwrap();
-    assert_eq!(cql.to_cql(), "(type = page) and title ~ \"x y\" ORDER BY title asc");
+    assert_eq!(
+        cql.to_cql(),
+        "(type = page) and title ~ \"x y\" ORDER BY title asc"
+    );
     assert_eq!(UserCql::parse(&cql.to_cql()).unwrap(), cql);
 }
 
