@@ -143,19 +143,46 @@ async fn run_demo(listen: SocketAddr, sim_listen: SocketAddr) -> anyhow::Result<
     );
     println!("Every customer token below is valid for 12 hours.\n");
     let ttl = Duration::from_secs(12 * 3600);
+    let mut seen = Vec::new();
     for customer in demo::customers() {
+        let token = stack.token(&customer, ttl);
+        let titles = visible_titles(&url, &token).await;
+        seen.push((customer, token, titles));
+    }
+    // What the customer with no organization sees is what everybody shares.
+    let shared: Vec<String> = seen
+        .iter()
+        .find(|(c, _, _)| c.orgs.is_empty())
+        .and_then(|(_, _, t)| t.as_ref().ok().cloned())
+        .unwrap_or_default();
+    for (customer, token, titles) in &seen {
         let orgs = if customer.orgs.is_empty() {
             "no organization".to_owned()
         } else {
             customer.orgs.join(" + ")
         };
-        let token = stack.token(&customer, ttl);
-        let visible = search_titles(&url, &token).await;
+        let summary = match titles {
+            Ok(titles) => {
+                let own: Vec<&String> = titles.iter().filter(|t| !shared.contains(t)).collect();
+                let examples: Vec<String> =
+                    own.iter().take(2).map(|t| format!("\"{t}\"")).collect();
+                if own.is_empty() {
+                    format!("{} articles: the shared ones only", titles.len())
+                } else {
+                    format!(
+                        "{} articles: the {} shared + {} for {orgs}, e.g. {}",
+                        titles.len(),
+                        titles.len() - own.len(),
+                        own.len(),
+                        examples.join(", ")
+                    )
+                }
+            }
+            Err(why) => format!("nothing: {why}"),
+        };
         println!(
-            "── {} <{}> ({orgs}) sees {}",
-            customer.name,
-            customer.email,
-            visible.describe()
+            "── {} <{}> ({orgs}) sees {summary}",
+            customer.name, customer.email
         );
         println!(
             "   export TOKEN_{}='{}'",
@@ -178,62 +205,38 @@ async fn run_demo(listen: SocketAddr, sim_listen: SocketAddr) -> anyhow::Result<
     Ok(())
 }
 
-/// What a customer sees for `type = page`, fetched through kbgate itself.
-enum Visible {
-    Titles(usize, Vec<String>),
-    Failed(String),
-}
-
-impl Visible {
-    fn describe(&self) -> String {
-        match self {
-            Visible::Titles(total, titles) => {
-                format!("{total} article(s), e.g. {}", titles.join(" | "))
-            }
-            Visible::Failed(why) => format!("nothing: {why}"),
-        }
-    }
-}
-
-async fn search_titles(url: &str, token: &str) -> Visible {
-    let client = match kbgate::http_client::build(&Default::default()) {
-        Ok(c) => c,
-        Err(e) => return Visible::Failed(e.to_string()),
-    };
-    let Ok(uri) =
-        format!("{url}/wiki/rest/api/search?cql=type%3Dpage&limit=100&excerpt=none").parse()
-    else {
-        return Visible::Failed("bad URL".into());
-    };
+/// The titles a customer sees for `space = KB`, fetched through kbgate itself.
+async fn visible_titles(url: &str, token: &str) -> Result<Vec<String>, String> {
+    let client = kbgate::http_client::build(&Default::default()).map_err(|e| e.to_string())?;
+    let uri =
+        format!("{url}/wiki/rest/api/search?cql=space%3DKB+ORDER+BY+title&limit=100&excerpt=none")
+            .parse()
+            .map_err(|_| "bad URL".to_owned())?;
     let mut headers = http::HeaderMap::new();
-    if let Ok(v) = http::HeaderValue::from_str(&format!("Bearer {token}")) {
-        headers.insert(http::header::AUTHORIZATION, v);
-    }
+    let value =
+        http::HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| e.to_string())?;
+    headers.insert(http::header::AUTHORIZATION, value);
     let fetched =
-        match kbgate::http_client::fetch(&client, uri, headers, 8 << 20, Duration::from_secs(10))
+        kbgate::http_client::fetch(&client, uri, headers, 8 << 20, Duration::from_secs(10))
             .await
-        {
-            Ok(f) if f.status.is_success() => f,
-            Ok(f) => return Visible::Failed(format!("status {}", f.status)),
-            Err(e) => return Visible::Failed(e.to_string()),
-        };
+            .map_err(|e| e.to_string())?;
+    if !fetched.status.is_success() {
+        return Err(format!("status {}", fetched.status));
+    }
     #[derive(serde::Deserialize)]
     struct Page {
         results: Vec<Item>,
-        #[serde(rename = "totalSize")]
-        total: Option<usize>,
     }
     #[derive(serde::Deserialize)]
     struct Item {
         title: String,
     }
-    match serde_json::from_slice::<Page>(&fetched.body) {
-        Ok(p) => Visible::Titles(
-            p.total.unwrap_or(p.results.len()),
-            p.results.into_iter().take(3).map(|i| i.title).collect(),
-        ),
-        Err(e) => Visible::Failed(e.to_string()),
-    }
+    let page: Page = serde_json::from_slice(&fetched.body).map_err(|e| e.to_string())?;
+    Ok(page
+        .results
+        .into_iter()
+        .map(|i| i.title.replace("@@@hl@@@", "").replace("@@@endhl@@@", ""))
+        .collect())
 }
 
 async fn run_sim(listen: SocketAddr) -> anyhow::Result<()> {
