@@ -1,0 +1,398 @@
+//! The Confluence Content object: read its policy metadata and plan what of it to keep.
+//!
+//! Used for the `content` of every search result and for the whole content-by-id answer. It
+//! extracts the id, type, space key, labels (with their completeness) and ancestor ids, and
+//! writes a plan that keeps only the allowlisted members:
+//! `id`, `type`, `status`, `title`, `space` (minus `_expandable` and `homepage`), `metadata`
+//! (only `labels`), `ancestors` (each entry under its own visibility condition, reduced to
+//! `id`, `type`, `status`, `title`, `_links{webui,tinyui,self}`), `version` (minus `content`,
+//! `_expandable`, `collaborators`), `body` (only `storage{value,representation}`),
+//! `extensions`, `childTypes`, `_expandable` (values blanked), `_links` (per route).
+//!
+//! Guarantees: a rendered body representation fails the scan ([`FilterError::RenderedBody`]);
+//! a kept display string that is not a string (or `null`, which is dropped) fails with
+//! [`FilterError::Shape`]; every object walked here is checked for duplicate keys.
+//!
+//! Deliberately not done here: rewriting the storage body (links to hidden pages inside it are a
+//! later stage's job) and any deep redaction of `children`, `descendants`, `container`,
+//! `history`, `restrictions`, `operations` — those members are dropped whole.
+
+use crate::ids::{ContentId, SpaceKey};
+use crate::policy::{Ancestors, ItemMeta, Labels};
+
+use super::labels::scan_metadata;
+
+use super::json::{Cursor, Str};
+use super::plan::{Cond, LinkSlot, Name, Op, Plan};
+use super::{FilterError, Res};
+
+/// Which route the content object belongs to (decides how `_links` is written).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Ctx {
+    /// `content` inside a search result: `_links` keeps `webui`, `tinyui`, `self` as they are.
+    Search,
+    /// The top-level content-by-id object: `_links` gets kbgate's `self` and `base`.
+    Single,
+}
+
+/// What the scan learned about one content object.
+pub(super) struct ContentFacts {
+    pub id: Option<ContentId>,
+    /// The type is `page` or `blogpost`, the only types decided from their own metadata.
+    pub page_like: bool,
+    pub space: Option<SpaceKey>,
+    pub labels: Labels,
+    pub ancestors: Ancestors,
+}
+
+impl ContentFacts {
+    /// The policy metadata, when the object is a page or blog post with a usable id.
+    pub fn into_meta(self) -> Option<ItemMeta> {
+        if !self.page_like {
+            return None;
+        }
+        Some(ItemMeta {
+            id: self.id?,
+            space: self.space,
+            labels: self.labels,
+            ancestors: self.ancestors,
+        })
+    }
+}
+
+/// Keeps a display-string member; `null` drops it, any other type is the shape error `what`.
+pub(super) fn keep_string(
+    cur: &mut Cursor<'_>,
+    plan: &mut Plan<'_>,
+    key: Str,
+    what: &'static str,
+) -> Res<()> {
+    if let Some(s) = cur.string_or_null(what)? {
+        plan.member(key.span.start(), s.span.end());
+    }
+    Ok(())
+}
+
+/// Scans the content object at the cursor and plans its kept members. `item` is the index
+/// used in [`Cond::Ancestor`] (the search result index, or 0 for content-by-id).
+pub(super) fn scan_content_object<'a>(
+    cur: &mut Cursor<'a>,
+    plan: &mut Plan<'a>,
+    ctx: Ctx,
+    item: u32,
+) -> Res<ContentFacts> {
+    cur.expect_object("content is not an object")?;
+    let mut keys = cur.keys_begin("content");
+    plan.push(Op::Open(b'{'));
+    let mut facts = ContentFacts {
+        id: None,
+        page_like: false,
+        space: None,
+        labels: Labels::Incomplete,
+        ancestors: Ancestors::Unknown,
+    };
+    let mut saw_links = false;
+    let mut first = true;
+    while let Some(key) = cur.next_key(&mut first)? {
+        cur.key_insert(&mut keys, key)?;
+        let ks = key.span.start();
+        match cur.raw_inner(key) {
+            b"id" => {
+                let s = cur.expect_string("content id is not a string")?;
+                facts.id = ContentId::new(&cur.decode(s)?).ok();
+                plan.member(ks, s.span.end());
+            }
+            b"type" => {
+                let s = cur.expect_string("content type is not a string")?;
+                facts.page_like = matches!(cur.raw_inner(s), b"page" | b"blogpost");
+                plan.member(ks, s.span.end());
+            }
+            b"status" => keep_string(cur, plan, key, "content status is not a string")?,
+            b"title" => keep_string(cur, plan, key, "content title is not a string")?,
+            b"space" => {
+                plan.push(Op::Key(key.span));
+                facts.space = scan_space(cur, plan)?;
+            }
+            b"metadata" => {
+                plan.push(Op::Key(key.span));
+                facts.labels = scan_metadata(cur, plan)?;
+            }
+            b"ancestors" => {
+                plan.push(Op::Key(key.span));
+                facts.ancestors = Ancestors::Known(scan_ancestors(cur, plan, item)?);
+            }
+            b"version" => {
+                plan.push(Op::Key(key.span));
+                scan_version(cur, plan)?;
+            }
+            b"body" => {
+                plan.push(Op::Key(key.span));
+                scan_body(cur, plan)?;
+            }
+            b"extensions" | b"childTypes" => {
+                if cur.peek()? != b'{' {
+                    return Err(Box::new(FilterError::Shape(
+                        "content extensions or childTypes is not an object",
+                    )));
+                }
+                let v = cur.skip_value()?;
+                plan.member(ks, v.end());
+            }
+            b"_expandable" => {
+                plan.push(Op::Key(key.span));
+                scan_expandable(cur, plan)?;
+            }
+            b"_links" => {
+                plan.push(Op::Key(key.span));
+                scan_links(
+                    cur,
+                    plan,
+                    if ctx == Ctx::Single {
+                        LinksKind::Single
+                    } else {
+                        LinksKind::Item
+                    },
+                )?;
+                saw_links = true;
+            }
+            _ => {
+                cur.skip_value()?;
+            }
+        }
+    }
+    cur.keys_end(keys);
+    if ctx == Ctx::Single && !saw_links {
+        plan.push(Op::Named(Name::Links));
+        plan.push(Op::Open(b'{'));
+        push_own_links(plan);
+        plan.push(Op::Close(b'}'));
+    }
+    plan.push(Op::Close(b'}'));
+    Ok(facts)
+}
+
+fn push_own_links(plan: &mut Plan<'_>) {
+    plan.push(Op::Named(Name::SelfLink));
+    plan.push(Op::Link(LinkSlot::SelfLink));
+    plan.push(Op::Named(Name::Base));
+    plan.push(Op::Link(LinkSlot::Base));
+}
+
+fn scan_space(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<Option<SpaceKey>> {
+    cur.expect_object("space is not an object")?;
+    let mut keys = cur.keys_begin("space");
+    plan.push(Op::Open(b'{'));
+    let mut space = None;
+    let mut first = true;
+    while let Some(key) = cur.next_key(&mut first)? {
+        cur.key_insert(&mut keys, key)?;
+        match cur.raw_inner(key) {
+            b"key" => {
+                let s = cur.expect_string("space key is not a string")?;
+                space = SpaceKey::new(&cur.decode(s)?).ok();
+                plan.member(key.span.start(), s.span.end());
+            }
+            // `_expandable.homepage` and `homepage` name another content item.
+            b"_expandable" | b"homepage" => {
+                cur.skip_value()?;
+            }
+            _ => {
+                let v = cur.skip_value()?;
+                plan.member(key.span.start(), v.end());
+            }
+        }
+    }
+    cur.keys_end(keys);
+    plan.push(Op::Close(b'}'));
+    Ok(space)
+}
+
+fn scan_ancestors(cur: &mut Cursor<'_>, plan: &mut Plan<'_>, item: u32) -> Res<Vec<ContentId>> {
+    cur.expect_array("ancestors is not an array")?;
+    plan.push(Op::Open(b'['));
+    let mut ids = Vec::new();
+    let mut first = true;
+    while cur.next_elem(&mut first)? {
+        let index =
+            u32::try_from(ids.len()).map_err(|_| FilterError::Shape("too many ancestors"))?;
+        let group = plan.open_if(Cond::Ancestor(item, index))?;
+        plan.push(Op::Elem);
+        cur.expect_object("ancestor is not an object")?;
+        let mut keys = cur.keys_begin("ancestor");
+        plan.push(Op::Open(b'{'));
+        let mut id = None;
+        let mut first_key = true;
+        while let Some(key) = cur.next_key(&mut first_key)? {
+            cur.key_insert(&mut keys, key)?;
+            match cur.raw_inner(key) {
+                b"id" => {
+                    let s = cur.expect_string("ancestor id is not a string")?;
+                    let parsed = ContentId::new(&cur.decode(s)?);
+                    id = Some(
+                        parsed
+                            .map_err(|_| FilterError::Shape("ancestor id is not a content id"))?,
+                    );
+                    plan.member(key.span.start(), s.span.end());
+                }
+                b"type" | b"status" | b"title" => {
+                    keep_string(cur, plan, key, "ancestor field is not a string")?
+                }
+                b"_links" => {
+                    plan.push(Op::Key(key.span));
+                    scan_links(cur, plan, LinksKind::Item)?;
+                }
+                _ => {
+                    cur.skip_value()?;
+                }
+            }
+        }
+        cur.keys_end(keys);
+        plan.push(Op::Close(b'}'));
+        plan.close_if(group)?;
+        ids.push(id.ok_or(FilterError::Shape("ancestor without an id"))?);
+    }
+    plan.push(Op::Close(b']'));
+    Ok(ids)
+}
+
+fn scan_version(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
+    cur.expect_object("version is not an object")?;
+    let mut keys = cur.keys_begin("version");
+    plan.push(Op::Open(b'{'));
+    let mut first = true;
+    while let Some(key) = cur.next_key(&mut first)? {
+        cur.key_insert(&mut keys, key)?;
+        let v = cur.skip_value()?;
+        // `content` is a whole Content object; `_expandable` URLs name content ids.
+        if !matches!(
+            cur.raw_inner(key),
+            b"content" | b"_expandable" | b"collaborators"
+        ) {
+            plan.member(key.span.start(), v.end());
+        }
+    }
+    cur.keys_end(keys);
+    plan.push(Op::Close(b'}'));
+    Ok(())
+}
+
+fn scan_body(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
+    cur.expect_object("body is not an object")?;
+    let mut keys = cur.keys_begin("body");
+    plan.push(Op::Open(b'{'));
+    let mut first = true;
+    while let Some(key) = cur.next_key(&mut first)? {
+        cur.key_insert(&mut keys, key)?;
+        match cur.raw_inner(key) {
+            b"storage" => {
+                plan.push(Op::Key(key.span));
+                scan_storage(cur, plan)?;
+            }
+            // Rendered by Confluence as the service account: macros in them list other
+            // organizations' content. An empty object (not expanded) is harmless.
+            b"view"
+            | b"export_view"
+            | b"styled_view"
+            | b"anonymous_export_view"
+            | b"dynamic"
+            | b"editor"
+            | b"editor2" => match cur.peek()? {
+                b'{' => {
+                    cur.begin_object()?;
+                    if cur.next_key(&mut true)?.is_some() {
+                        return Err(Box::new(FilterError::RenderedBody));
+                    }
+                }
+                b'n' => {
+                    cur.skip_value()?;
+                }
+                _ => {
+                    return Err(Box::new(FilterError::Shape(
+                        "body representation is not an object",
+                    )))
+                }
+            },
+            _ => {
+                cur.skip_value()?;
+            }
+        }
+    }
+    cur.keys_end(keys);
+    plan.push(Op::Close(b'}'));
+    Ok(())
+}
+
+fn scan_storage(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
+    cur.expect_object("body storage is not an object")?;
+    let mut keys = cur.keys_begin("storage");
+    plan.push(Op::Open(b'{'));
+    let mut first = true;
+    while let Some(key) = cur.next_key(&mut first)? {
+        cur.key_insert(&mut keys, key)?;
+        match cur.raw_inner(key) {
+            b"value" | b"representation" => {
+                keep_string(cur, plan, key, "body storage field is not a string")?
+            }
+            _ => {
+                cur.skip_value()?;
+            }
+        }
+    }
+    cur.keys_end(keys);
+    plan.push(Op::Close(b'}'));
+    Ok(())
+}
+
+/// Keeps every key of `_expandable` with its value blanked: the values are URLs naming other
+/// content ids and space keys.
+fn scan_expandable(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
+    cur.expect_object("_expandable is not an object")?;
+    let mut keys = cur.keys_begin("_expandable");
+    plan.push(Op::Open(b'{'));
+    let mut first = true;
+    while let Some(key) = cur.next_key(&mut first)? {
+        cur.key_insert(&mut keys, key)?;
+        cur.skip_value()?;
+        plan.push(Op::BlankMember(key.span));
+    }
+    cur.keys_end(keys);
+    plan.push(Op::Close(b'}'));
+    Ok(())
+}
+
+/// Which `_links` members survive.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LinksKind {
+    /// A search result's content or an ancestor: `webui`, `tinyui`, `self` as they are.
+    Item,
+    /// Content-by-id: `webui`, `tinyui`, `editui`, `collection`, `context`, then kbgate's
+    /// `self` and `base`.
+    Single,
+}
+
+fn scan_links(cur: &mut Cursor<'_>, plan: &mut Plan<'_>, kind: LinksKind) -> Res<()> {
+    cur.expect_object("_links is not an object")?;
+    let mut keys = cur.keys_begin("_links");
+    plan.push(Op::Open(b'{'));
+    let mut first = true;
+    while let Some(key) = cur.next_key(&mut first)? {
+        cur.key_insert(&mut keys, key)?;
+        let keep = matches!(
+            (kind, cur.raw_inner(key)),
+            (_, b"webui" | b"tinyui")
+                | (LinksKind::Item, b"self")
+                | (LinksKind::Single, b"editui" | b"collection" | b"context")
+        );
+        if keep {
+            keep_string(cur, plan, key, "link is not a string")?;
+        } else {
+            cur.skip_value()?;
+        }
+    }
+    cur.keys_end(keys);
+    if kind == LinksKind::Single {
+        push_own_links(plan);
+    }
+    plan.push(Op::Close(b'}'));
+    Ok(())
+}

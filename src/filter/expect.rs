@@ -1,0 +1,68 @@
+//! Typed value readers on the scanner: "this member must be a string (or null), a number, a
+//! count, an object, an array".
+//!
+//! Guarantees: a value of another JSON type is refused with [`FilterError::Shape`] naming the
+//! member — never passed through, never coerced. A count must be a plain non-negative integer
+//! that fits `u64` (no sign, fraction or exponent).
+//!
+//! Deliberately not done here: any grammar checking (the cursor in `json.rs` does it).
+
+use super::json::{Cursor, Span, Str};
+use super::{FilterError, Res};
+
+impl<'a> Cursor<'a> {
+    /// Reads a string value; any other value type is the shape error `what`.
+    #[inline(always)]
+    pub fn expect_string(&mut self, what: &'static str) -> Res<Str> {
+        if self.peek()? == b'"' {
+            self.string()
+        } else {
+            Err(Box::new(FilterError::Shape(what)))
+        }
+    }
+
+    /// Reads a string value or `null` (`None`); any other value type is the shape error `what`.
+    #[inline(always)]
+    pub fn string_or_null(&mut self, what: &'static str) -> Res<Option<Str>> {
+        match self.peek()? {
+            b'"' => self.string().map(Some),
+            b'n' => self.literal(b"null").map(|()| None),
+            _ => Err(Box::new(FilterError::Shape(what))),
+        }
+    }
+
+    /// Reads a number value; any other value type is the shape error `what`.
+    pub fn expect_number(&mut self, what: &'static str) -> Res<Span> {
+        match self.peek()? {
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => Err(Box::new(FilterError::Shape(what))),
+        }
+    }
+
+    /// Reads a non-negative integer that fits `u64`; anything else is the shape error `what`.
+    pub fn expect_u64(&mut self, what: &'static str) -> Res<u64> {
+        let span = self.expect_number(what)?;
+        let digits = self.text(span).ok_or(FilterError::Shape(what))?;
+        Ok(digits
+            .parse::<u64>()
+            .map_err(|_| FilterError::Shape(what))?)
+    }
+
+    /// Enters an object value; any other value type is the shape error `what`.
+    pub fn expect_object(&mut self, what: &'static str) -> Res<()> {
+        if self.peek()? == b'{' {
+            self.enter()
+        } else {
+            Err(Box::new(FilterError::Shape(what)))
+        }
+    }
+
+    /// Enters an array value; any other value type is the shape error `what`.
+    pub fn expect_array(&mut self, what: &'static str) -> Res<()> {
+        if self.peek()? == b'[' {
+            self.enter()
+        } else {
+            Err(Box::new(FilterError::Shape(what)))
+        }
+    }
+}

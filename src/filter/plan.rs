@@ -1,0 +1,262 @@
+//! The render plan: what the scan decided to keep, as a flat list of operations over the body.
+//!
+//! The scan writes the plan; the render only executes it. Every byte that reaches the output is
+//! either a span the scan validated as a whole JSON value (or as a run of whole `"key": value`
+//! members), a literal written by kbgate, or a kbgate-supplied link string escaped here.
+//! Visibility enters only through [`Op::If`]: a group of operations is skipped unless the
+//! caller's predicate says its content id is visible.
+//!
+//! Separators are written by the executor, which tracks "first member" per open container, so
+//! dropping any group never leaves a stray comma.
+//!
+//! What it deliberately does not do: look inside spans, or decide anything about visibility.
+
+use super::json::Span;
+use super::{FilterError, Res};
+
+/// A key kbgate writes itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Name {
+    SelfLink,
+    Base,
+    Links,
+}
+
+impl Name {
+    fn quoted(self) -> &'static [u8] {
+        match self {
+            Name::SelfLink => b"\"self\":",
+            Name::Base => b"\"base\":",
+            Name::Links => b"\"_links\":",
+        }
+    }
+}
+
+/// A link string supplied by the caller at render time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum LinkSlot {
+    SelfLink,
+    Base,
+}
+
+/// The content id a conditional group depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Cond {
+    /// The search result with this index (its own id).
+    Result(u32),
+    /// Ancestor `.1` of item `.0` (a search result index, or 0 for content-by-id).
+    Ancestor(u32, u32),
+    /// Link target `.0` (a breadcrumb or parent container) of a search answer.
+    Target(u32),
+}
+
+/// One render step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Op {
+    /// Opens a container (`{` or `[`).
+    Open(u8),
+    /// Closes the innermost container (`}` or `]`).
+    Close(u8),
+    /// A separator if needed, then raw `"key": value` members (one or several adjacent ones).
+    Member(Span),
+    /// A separator if needed, then a raw key and `:`; the value follows as further ops.
+    Key(Span),
+    /// A separator if needed, then a raw key and `:""` (the value is blanked).
+    BlankMember(Span),
+    /// A separator if needed, then a key written by kbgate and `:`.
+    Named(Name),
+    /// A separator if needed before an array element.
+    Elem,
+    /// A caller-supplied link as a JSON string.
+    Link(LinkSlot),
+    /// Skip the next `len` ops unless condition `cond` (an index into [`Plan::conds`]) names a
+    /// visible content id. Kept out of line so an op stays 12 bytes.
+    If { cond: u32, len: u32 },
+}
+
+/// Collects ops during the scan, merging adjacent kept members into one span.
+pub(super) struct Plan<'a> {
+    body: &'a [u8],
+    pub ops: Vec<Op>,
+    /// The conditions of the [`Op::If`] groups.
+    pub conds: Vec<Cond>,
+}
+
+impl<'a> Plan<'a> {
+    /// An empty plan for `body` with room for `ops` operations.
+    pub fn new(body: &'a [u8], ops: usize) -> Self {
+        Plan {
+            body,
+            ops: Vec::with_capacity(ops),
+            conds: Vec::with_capacity(ops / 8),
+        }
+    }
+
+    /// Appends an op.
+    pub fn push(&mut self, op: Op) {
+        self.ops.push(op);
+    }
+
+    /// Appends a kept member spanning `key_start..value_end`, merged into the previous member
+    /// when only a comma and whitespace lie between them (the previous op is then a member of
+    /// the same object, and the merged span is still a run of whole members). Merging never
+    /// crosses an [`Op::If`] group: every group ends with an [`Op::Close`].
+    pub fn member(&mut self, key_start: usize, value_end: usize) {
+        if let Some(Op::Member(prev)) = self.ops.last_mut() {
+            let gap = self.body.get(prev.end()..key_start).unwrap_or(b"x");
+            // Compact JSON (what Confluence sends) has exactly `,` between members.
+            let adjacent = gap == b","
+                || (gap.iter().filter(|&&c| c == b',').count() == 1
+                    && gap
+                        .iter()
+                        .all(|&c| matches!(c, b',' | b' ' | b'\n' | b'\r' | b'\t')));
+            if adjacent {
+                *prev = Span::new(prev.start(), value_end);
+                return;
+            }
+        }
+        self.ops.push(Op::Member(Span::new(key_start, value_end)));
+    }
+
+    /// Opens a conditional group at the current position; close it with [`Plan::close_if`].
+    pub fn open_if(&mut self, cond: Cond) -> Res<usize> {
+        let index = u32::try_from(self.conds.len())
+            .map_err(|_| FilterError::Shape("response too large"))?;
+        self.conds.push(cond);
+        let at = self.ops.len();
+        self.ops.push(Op::If {
+            cond: index,
+            len: 0,
+        });
+        Ok(at)
+    }
+
+    /// Sets the length of the group opened at `at` to cover every op pushed since.
+    pub fn close_if(&mut self, at: usize) -> Res<()> {
+        let len = self.ops.len().saturating_sub(at + 1);
+        let len = u32::try_from(len).map_err(|_| FilterError::Shape("response too large"))?;
+        match self.ops.get_mut(at) {
+            Some(Op::If { len: l, .. }) => {
+                *l = len;
+                Ok(())
+            }
+            _ => Err(Box::new(FilterError::Shape("internal plan error"))),
+        }
+    }
+
+    /// Drops every op from `at` on (a result that is hidden whatever the caller decides).
+    pub fn truncate(&mut self, at: usize) {
+        if let Some(Op::If { cond, .. }) = self.ops.get(at) {
+            self.conds.truncate(*cond as usize);
+        }
+        self.ops.truncate(at);
+    }
+}
+
+/// The caller's links for [`LinkSlot`]s.
+pub(super) struct SlotValues<'l> {
+    pub self_link: &'l str,
+    pub base: &'l str,
+}
+
+/// Executes `ops` over `body`, appending to `out`. `in_container` says whether the output is
+/// already inside an open container whose first member is still to come (the search results
+/// array). `visible` answers every [`Cond`]. Returns how many [`Cond::Result`] groups were kept.
+pub(super) fn execute(
+    ops: &[Op],
+    conds: &[Cond],
+    body: &[u8],
+    out: &mut Vec<u8>,
+    in_container: bool,
+    slots: &SlotValues<'_>,
+    visible: &mut dyn FnMut(Cond) -> bool,
+) -> Res<usize> {
+    let span = |s: Span| {
+        body.get(s.range())
+            .ok_or(FilterError::Shape("body does not match its scan"))
+    };
+    // `first[i]`: the container at depth i has had no member yet.
+    let mut first: Vec<bool> = Vec::with_capacity(16);
+    if in_container {
+        first.push(true);
+    }
+    fn sep(first: &mut [bool], out: &mut Vec<u8>) {
+        if let Some(f) = first.last_mut() {
+            if !*f {
+                out.push(b',');
+            }
+            *f = false;
+        }
+    }
+    let mut kept = 0usize;
+    let mut i = 0usize;
+    while let Some(&op) = ops.get(i) {
+        i += 1;
+        match op {
+            Op::Open(c) => {
+                out.push(c);
+                first.push(true);
+            }
+            Op::Close(c) => {
+                out.push(c);
+                first.pop();
+            }
+            Op::Member(s) => {
+                sep(&mut first, out);
+                out.extend_from_slice(span(s)?);
+            }
+            Op::Key(s) => {
+                sep(&mut first, out);
+                out.extend_from_slice(span(s)?);
+                out.push(b':');
+            }
+            Op::BlankMember(s) => {
+                sep(&mut first, out);
+                out.extend_from_slice(span(s)?);
+                out.extend_from_slice(b":\"\"");
+            }
+            Op::Named(n) => {
+                sep(&mut first, out);
+                out.extend_from_slice(n.quoted());
+            }
+            Op::Elem => sep(&mut first, out),
+            Op::Link(LinkSlot::SelfLink) => write_json_str(out, slots.self_link),
+            Op::Link(LinkSlot::Base) => write_json_str(out, slots.base),
+            Op::If { cond, len } => match conds.get(cond as usize) {
+                Some(&c) if visible(c) => kept += usize::from(matches!(c, Cond::Result(_))),
+                _ => i += len as usize,
+            },
+        }
+    }
+    Ok(kept)
+}
+
+/// Appends `s` as a JSON string (quotes, backslashes and control characters escaped).
+pub(super) fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let mut plain = 0;
+    for (i, c) in s.bytes().enumerate() {
+        let esc: Option<&[u8]> = match c {
+            b'"' => Some(b"\\\""),
+            b'\\' => Some(b"\\\\"),
+            b'\n' => Some(b"\\n"),
+            b'\r' => Some(b"\\r"),
+            b'\t' => Some(b"\\t"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.extend_from_slice(s.as_bytes().get(plain..i).unwrap_or_default());
+        match esc {
+            Some(e) => out.extend_from_slice(e),
+            None => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX.get(usize::from(c >> 4)).copied().unwrap_or(b'0'));
+                out.push(HEX.get(usize::from(c & 15)).copied().unwrap_or(b'0'));
+            }
+        }
+        plain = i + 1;
+    }
+    out.extend_from_slice(s.as_bytes().get(plain..).unwrap_or_default());
+    out.push(b'"');
+}
