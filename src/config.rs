@@ -96,6 +96,8 @@ pub struct UpstreamSettings {
     pub connect_timeout: Duration,
     pub max_body_bytes: usize,
     pub max_idle_connections: usize,
+    /// Most requests in flight to Confluence at once; more wait (within the timeout).
+    pub max_connections: usize,
     pub ca_pem: Option<Vec<u8>>,
 }
 

@@ -66,6 +66,8 @@ pub struct Upstream {
     credentials: HeaderValue,
     timeout: Duration,
     max_body: usize,
+    /// Caps requests in flight, so load never opens an unbounded number of connections.
+    in_flight: tokio::sync::Semaphore,
 }
 
 impl Upstream {
@@ -92,6 +94,7 @@ impl Upstream {
             credentials,
             timeout: settings.timeout,
             max_body: settings.max_body_bytes,
+            in_flight: tokio::sync::Semaphore::new(settings.max_connections),
         })
     }
 
@@ -121,7 +124,13 @@ impl Upstream {
             headers.insert("x-request-id", id);
         }
         headers.insert(AUTHORIZATION, self.credentials.clone());
-        let fetched = http_client::fetch(&self.client, uri, headers, self.max_body, self.timeout)
+        let started = tokio::time::Instant::now();
+        let _permit = tokio::time::timeout(self.timeout, self.in_flight.acquire())
+            .await
+            .map_err(|_| UpstreamError::Timeout)?
+            .map_err(|_| UpstreamError::Timeout)?;
+        let remaining = self.timeout.saturating_sub(started.elapsed());
+        let fetched = http_client::fetch(&self.client, uri, headers, self.max_body, remaining)
             .await
             .map_err(|e| match e {
                 FetchError::Timeout(_) => UpstreamError::Timeout,

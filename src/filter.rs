@@ -38,6 +38,7 @@ mod labels;
 mod plan;
 mod search;
 mod single;
+pub mod storage;
 mod urls;
 
 #[cfg(test)]

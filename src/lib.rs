@@ -32,7 +32,5 @@ pub mod proxy;
 pub mod response;
 pub mod route;
 pub mod server;
-#[path = "filter/storage.rs"]
-pub mod storage_rewrite;
 pub mod sim;
 pub mod telemetry;

@@ -5,6 +5,7 @@
 //!
 //! Nothing from upstream reaches the client except through `filter::render_*`.
 
+mod body_rewrite;
 pub mod error;
 mod links;
 mod upstream_request;
@@ -164,12 +165,19 @@ async fn content(
     if !decisions.is_visible(&q.id) {
         return Err(ProxyError::NotFound);
     }
+    let rewritten = match scan.storage_body(&body)? {
+        Some(xhtml) => {
+            Some(body_rewrite::rewrite(app, orgs, &xhtml, scan.meta(), request_id).await?)
+        }
+        None => None,
+    };
     let self_link = app.links.content(q);
     let links = ContentLinks {
         base: &app.links.api_base(),
         self_link: &self_link,
     };
-    let body = filter::render_content(&scan, &body, &|id| decisions.is_visible(id), &links)?;
+    let visible = |id: &ContentId| decisions.is_visible(id);
+    let body = filter::render_content(&scan, &body, &visible, &links, rewritten.as_deref())?;
     Ok(Answer {
         body,
         route: "content",

@@ -52,6 +52,7 @@ pub struct FileUpstream {
     pub connect_timeout: Option<String>,
     pub max_body_bytes: Option<usize>,
     pub max_idle_connections: Option<usize>,
+    pub max_connections: Option<usize>,
     pub ca_file: Option<String>,
 }
 

@@ -377,6 +377,10 @@ fn upstream(
             "must be between 1024 and 268435456 bytes",
         );
     }
+    let max_connections = u.max_connections.unwrap_or(64);
+    if !(1..=4096).contains(&max_connections) {
+        p.add("upstream.max_connections", "must be between 1 and 4096");
+    }
     let ca_pem = u
         .ca_file
         .as_ref()
@@ -402,6 +406,7 @@ fn upstream(
         ),
         max_body_bytes,
         max_idle_connections: u.max_idle_connections.unwrap_or(64),
+        max_connections,
         ca_pem,
     })
 }

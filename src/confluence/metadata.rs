@@ -15,11 +15,14 @@ use moka::future::Cache;
 use super::{Upstream, UpstreamError};
 use crate::config::CacheSettings;
 use crate::filter;
-use crate::ids::ContentId;
+use crate::ids::{ContentId, SpaceKey};
+use crate::policy::cql::quote;
 use crate::policy::ItemMeta;
 
 /// Most ids asked for in one upstream lookup.
 const BATCH: usize = 50;
+/// Most titles asked for in one upstream lookup.
+const TITLE_BATCH: usize = 20;
 
 /// Cached, bounded, time-limited item metadata.
 pub struct MetadataIndex {
@@ -75,6 +78,48 @@ impl MetadataIndex {
         Ok(found)
     }
 
+    /// Metadata of the pages and blog posts named by title in a storage body, keyed by
+    /// `(space key, title)`. Titles are unique within a space; a title upstream does not know,
+    /// or knows more than once, is absent (hidden). Not cached by title: a rename must not
+    /// leave a stale mapping behind; the items found are cached by id.
+    pub async fn lookup_titles(
+        &self,
+        upstream: &Upstream,
+        titles: &[(SpaceKey, String)],
+        request_id: &str,
+    ) -> Result<HashMap<(SpaceKey, String), Arc<ItemMeta>>, UpstreamError> {
+        let mut found: HashMap<(SpaceKey, String), Vec<Arc<ItemMeta>>> = HashMap::new();
+        for chunk in titles.chunks(TITLE_BATCH) {
+            let clauses: Vec<String> = chunk
+                .iter()
+                .map(|(space, title)| {
+                    format!(
+                        "(space = {} AND title = {})",
+                        quote(space.as_str()),
+                        quote(title)
+                    )
+                })
+                .collect();
+            let cql = format!("type in (page, blogpost) AND ({})", clauses.join(" OR "));
+            for (title, meta) in fetch(upstream, &cql, chunk.len() * 2, request_id).await? {
+                let meta = Arc::new(meta);
+                self.cache.insert(meta.id.clone(), meta.clone()).await;
+                if let Some(space) = meta.space.clone() {
+                    found.entry((space, title)).or_default().push(meta);
+                }
+            }
+        }
+        Ok(found
+            .into_iter()
+            .filter_map(|(key, mut metas)| {
+                (metas.len() == 1)
+                    .then(|| metas.pop())
+                    .flatten()
+                    .map(|m| (key, m))
+            })
+            .collect())
+    }
+
     /// Entries currently held (for tests and metrics).
     pub fn len(&self) -> u64 {
         self.cache.entry_count()
@@ -93,9 +138,23 @@ async fn fetch_batch(
 ) -> Result<Vec<ItemMeta>, UpstreamError> {
     let list: Vec<&str> = ids.iter().map(ContentId::as_str).collect();
     let cql = format!("id in ({})", list.join(","));
+    Ok(fetch(upstream, &cql, ids.len(), request_id)
+        .await?
+        .into_iter()
+        .map(|(_, meta)| meta)
+        .collect())
+}
+
+/// Runs one metadata search; returns each result's title and metadata.
+async fn fetch(
+    upstream: &Upstream,
+    cql: &str,
+    limit: usize,
+    request_id: &str,
+) -> Result<Vec<(String, ItemMeta)>, UpstreamError> {
     let query: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("cql", &cql)
-        .append_pair("limit", &ids.len().to_string())
+        .append_pair("cql", cql)
+        .append_pair("limit", &limit.clamp(1, 100).to_string())
         .append_pair("excerpt", "none")
         .append_pair(
             "expand",
@@ -110,7 +169,7 @@ async fn fetch_batch(
         Ok(scan) => Ok(scan
             .results()
             .iter()
-            .filter_map(|r| r.meta().cloned())
+            .filter_map(|r| Some((r.title(&body)?.into_owned(), r.meta()?.clone())))
             .collect()),
         Err(e) => {
             tracing::warn!(reason = "metadata_lookup_unreadable", error = %e, "metadata lookup answer refused");

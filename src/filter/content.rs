@@ -43,6 +43,10 @@ pub(super) struct ContentFacts {
     pub space: Option<SpaceKey>,
     pub labels: Labels,
     pub ancestors: Ancestors,
+    /// The `body.storage.value` string, when present.
+    pub storage: Option<Str>,
+    /// The `title` string, when present.
+    pub title: Option<Str>,
 }
 
 impl ContentFacts {
@@ -90,6 +94,8 @@ pub(super) fn scan_content_object<'a>(
         space: None,
         labels: Labels::Incomplete,
         ancestors: Ancestors::Unknown,
+        storage: None,
+        title: None,
     };
     let mut saw_links = false;
     let mut first = true;
@@ -108,7 +114,12 @@ pub(super) fn scan_content_object<'a>(
                 plan.member(ks, s.span.end());
             }
             b"status" => keep_string(cur, plan, key, "content status is not a string")?,
-            b"title" => keep_string(cur, plan, key, "content title is not a string")?,
+            b"title" => {
+                if let Some(s) = cur.string_or_null("content title is not a string")? {
+                    plan.member(key.span.start(), s.span.end());
+                    facts.title = Some(s);
+                }
+            }
             b"space" => {
                 plan.push(Op::Key(key.span));
                 facts.space = scan_space(cur, plan)?;
@@ -125,9 +136,14 @@ pub(super) fn scan_content_object<'a>(
                 plan.push(Op::Key(key.span));
                 scan_version(cur, plan)?;
             }
+            // Search answers never carry a body kbgate asked for, and an unrewritten body could
+            // name hidden pages: it is validated and dropped.
+            b"body" if ctx == Ctx::Search => {
+                cur.skip_value()?;
+            }
             b"body" => {
                 plan.push(Op::Key(key.span));
-                scan_body(cur, plan)?;
+                facts.storage = scan_body(cur, plan)?;
             }
             b"extensions" | b"childTypes" => {
                 if cur.peek()? != b'{' {
@@ -276,8 +292,11 @@ fn scan_version(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
     Ok(())
 }
 
-fn scan_body(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
+/// Plans the body; returns the storage value's string token, which the render replaces with the
+/// caller's rewritten body ([`LinkSlot::Storage`]).
+fn scan_body(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<Option<Str>> {
     cur.expect_object("body is not an object")?;
+    let mut storage = None;
     let mut keys = cur.keys_begin("body");
     plan.push(Op::Open(b'{'));
     let mut first = true;
@@ -286,7 +305,7 @@ fn scan_body(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
         match cur.raw_inner(key) {
             b"storage" => {
                 plan.push(Op::Key(key.span));
-                scan_storage(cur, plan)?;
+                storage = scan_storage(cur, plan)?;
             }
             // Rendered by Confluence as the service account: macros in them list other
             // organizations' content. An empty object (not expanded) is harmless.
@@ -319,20 +338,24 @@ fn scan_body(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
     }
     cur.keys_end(keys);
     plan.push(Op::Close(b'}'));
-    Ok(())
+    Ok(storage)
 }
 
-fn scan_storage(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
+fn scan_storage(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<Option<Str>> {
     cur.expect_object("body storage is not an object")?;
     let mut keys = cur.keys_begin("storage");
     plan.push(Op::Open(b'{'));
     let mut first = true;
+    let mut value = None;
     while let Some(key) = cur.next_key(&mut first)? {
         cur.key_insert(&mut keys, key)?;
         match cur.raw_inner(key) {
-            b"value" | b"representation" => {
-                keep_string(cur, plan, key, "body storage field is not a string")?
+            b"value" => {
+                value = Some(cur.expect_string("body storage value is not a string")?);
+                plan.push(Op::Key(key.span));
+                plan.push(Op::Link(LinkSlot::Storage));
             }
+            b"representation" => keep_string(cur, plan, key, "body storage field is not a string")?,
             _ => {
                 cur.skip_value()?;
             }
@@ -340,7 +363,7 @@ fn scan_storage(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
     }
     cur.keys_end(keys);
     plan.push(Op::Close(b'}'));
-    Ok(())
+    Ok(value)
 }
 
 /// Keeps every key of `_expandable` with its value blanked: the values are URLs naming other

@@ -37,6 +37,8 @@ impl Name {
 pub(super) enum LinkSlot {
     SelfLink,
     Base,
+    /// The rewritten storage body of a content-by-id answer.
+    Storage,
 }
 
 /// The content id a conditional group depends on.
@@ -157,6 +159,8 @@ impl<'a> Plan<'a> {
 pub(super) struct SlotValues<'l> {
     pub self_link: &'l str,
     pub base: &'l str,
+    /// The rewritten storage body; a plan that needs it and lacks it is refused.
+    pub storage: Option<&'l str>,
 }
 
 /// Executes `ops` over `body`, appending to `out`. `in_container` says whether the output is
@@ -222,6 +226,10 @@ pub(super) fn execute(
             Op::Elem => sep(&mut first, out),
             Op::Link(LinkSlot::SelfLink) => write_json_str(out, slots.self_link),
             Op::Link(LinkSlot::Base) => write_json_str(out, slots.base),
+            Op::Link(LinkSlot::Storage) => match slots.storage {
+                Some(body) => write_json_str(out, body),
+                None => return Err(Box::new(FilterError::Shape("storage body not rewritten"))),
+            },
             Op::If { cond, len } => match conds.get(cond as usize) {
                 Some(&c) if visible(c) => kept += usize::from(matches!(c, Cond::Result(_))),
                 _ => i += len as usize,

@@ -18,6 +18,8 @@
 //! `next` link (the proxy does, from its own query), or checking that the results match the
 //! query.
 
+use std::borrow::Cow;
+
 use crate::ids::ContentId;
 use crate::policy::{Ancestors, ItemMeta};
 
@@ -50,6 +52,8 @@ pub struct SearchScan {
 #[derive(Debug)]
 pub struct ResultScan {
     meta: Option<ItemMeta>,
+    /// The content's `title` token.
+    title: Option<Str>,
     /// This result's range in [`SearchScan::targets`].
     targets: std::ops::Range<usize>,
 }
@@ -82,6 +86,13 @@ impl ResultScan {
     /// (such a result is always removed).
     pub fn meta(&self) -> Option<&ItemMeta> {
         self.meta.as_ref()
+    }
+
+    /// The content's title, decoded; `body` must be the scanned body. `None` when absent or
+    /// unreadable. For kbgate's own metadata lookups only: never copied into an answer from here.
+    pub fn title<'b>(&self, body: &'b [u8]) -> Option<Cow<'b, str>> {
+        let cur = Cursor::new(body).ok()?;
+        cur.decode(self.title?).ok()
     }
 }
 
@@ -263,6 +274,7 @@ fn scan_result<'a>(
     cur.keys_end(keys);
     plan.push(Op::Close(b'}'));
     plan.close_if(group)?;
+    let title = content.as_ref().and_then(|c| c.title);
     let meta = content.and_then(ContentFacts::into_meta);
     if meta.is_none() {
         plan.truncate(group);
@@ -270,6 +282,7 @@ fn scan_result<'a>(
     }
     Ok(ResultScan {
         meta,
+        title,
         targets: targets_start..targets.len(),
     })
 }
@@ -407,9 +420,11 @@ fn render_search_inner(
         },
         Cond::Target(t) => scan.targets.get(t as usize).is_some_and(visible),
     };
+    // Search results never carry a body kbgate asked for; one that does is refused.
     let slots = SlotValues {
         self_link: links.self_link,
         base: links.base,
+        storage: None,
     };
     let kept = execute(
         &scan.ops,

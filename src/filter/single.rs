@@ -10,13 +10,16 @@
 //! refuses an item the predicate does not show ([`FilterError::Hidden`]) even if the caller
 //! forgot to check.
 //!
-//! Deliberately not done here: rewriting the storage body.
+//! The storage body is not copied: the caller rewrites it (`filter::storage`) and passes the
+//! result to [`render_content`]; a body-bearing answer rendered without one is refused.
 
 use crate::ids::ContentId;
 use crate::policy::{Ancestors, ItemMeta};
 
 use super::content::{scan_content_object, Ctx};
-use super::json::Cursor;
+use std::borrow::Cow;
+
+use super::json::{Cursor, Str};
 use super::plan::{execute, Cond, Op, Plan, SlotValues};
 
 /// Room in the plan: a content object needs a few dozen ops whatever its body size.
@@ -31,6 +34,7 @@ pub struct ContentScan {
     conds: Vec<Cond>,
     refs: Vec<ContentId>,
     body_len: usize,
+    storage: Option<Str>,
 }
 
 impl ContentScan {
@@ -43,6 +47,18 @@ impl ContentScan {
     pub fn referenced_ids(&self) -> impl Iterator<Item = &ContentId> {
         self.refs.iter()
     }
+
+    /// The decoded `body.storage.value`, when the answer has one. `body` must be the scanned body.
+    pub fn storage_body<'b>(&self, body: &'b [u8]) -> Result<Option<Cow<'b, str>>, FilterError> {
+        let Some(s) = self.storage else {
+            return Ok(None);
+        };
+        if body.len() != self.body_len {
+            return Err(FilterError::Shape("body does not match its scan"));
+        }
+        let cur = Cursor::new(body).map_err(|e| *e)?;
+        cur.decode(s).map(Some).map_err(|e| *e)
+    }
 }
 
 /// Scans a content-by-id answer: validates all of it and extracts the item's metadata.
@@ -54,6 +70,7 @@ fn scan_content_inner(body: &[u8]) -> Res<ContentScan> {
     let mut cur = Cursor::new(body)?;
     let mut plan = Plan::new(body, PLAN_OPS);
     let facts = scan_content_object(&mut cur, &mut plan, Ctx::Single, 0)?;
+    let storage = facts.storage;
     cur.finish()?;
     if !facts.page_like {
         return Err(Box::new(FilterError::Shape(
@@ -75,18 +92,22 @@ fn scan_content_inner(body: &[u8]) -> Res<ContentScan> {
         conds: plan.conds,
         refs,
         body_len: body.len(),
+        storage,
     })
 }
 
 /// Renders a scanned content-by-id answer for one caller: hidden ancestors removed, links
-/// rewritten. Fails with [`FilterError::Hidden`] when the item itself is not visible.
+/// rewritten, the storage body replaced by `rewritten_storage`. Fails with
+/// [`FilterError::Hidden`] when the item itself is not visible, and with a shape error when the
+/// answer has a storage body and `rewritten_storage` is `None`.
 pub fn render_content(
     scan: &ContentScan,
     body: &[u8],
     visible: &dyn Fn(&ContentId) -> bool,
     links: &ContentLinks<'_>,
+    rewritten_storage: Option<&str>,
 ) -> Result<Vec<u8>, FilterError> {
-    render_content_inner(scan, body, visible, links).map_err(|e| *e)
+    render_content_inner(scan, body, visible, links, rewritten_storage).map_err(|e| *e)
 }
 
 fn render_content_inner(
@@ -94,6 +115,7 @@ fn render_content_inner(
     body: &[u8],
     visible: &dyn Fn(&ContentId) -> bool,
     links: &ContentLinks<'_>,
+    rewritten_storage: Option<&str>,
 ) -> Res<Vec<u8>> {
     if body.len() != scan.body_len {
         return Err(Box::new(FilterError::Shape("body does not match its scan")));
@@ -101,7 +123,9 @@ fn render_content_inner(
     if !visible(&scan.meta.id) {
         return Err(Box::new(FilterError::Hidden));
     }
-    let mut out = Vec::with_capacity(body.len() + links.base.len() + links.self_link.len() + 64);
+    let extra = rewritten_storage.map_or(0, str::len);
+    let mut out =
+        Vec::with_capacity(body.len() + extra + links.base.len() + links.self_link.len() + 64);
     let mut cond = |c: Cond| match (c, &scan.meta.ancestors) {
         (Cond::Ancestor(_, a), Ancestors::Known(ids)) => ids.get(a as usize).is_some_and(visible),
         _ => false,
@@ -109,6 +133,7 @@ fn render_content_inner(
     let slots = SlotValues {
         self_link: links.self_link,
         base: links.base,
+        storage: rewritten_storage,
     };
     execute(
         &scan.ops,

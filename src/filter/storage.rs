@@ -34,19 +34,14 @@
 //! - `names`: which elements and macros matter, and the references an element names.
 //! - `walk`: the single pass shared by scanning and rewriting.
 
-#[path = "storage/names.rs"]
 mod names;
-#[path = "storage/walk.rs"]
 mod walk;
 
 #[cfg(test)]
-#[path = "storage/tests.rs"]
 mod tests;
 #[cfg(test)]
-#[path = "storage/tests_errors.rs"]
 mod tests_errors;
 #[cfg(test)]
-#[path = "storage/tests_prop.rs"]
 mod tests_prop;
 
 use std::collections::HashSet;

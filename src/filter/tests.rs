@@ -46,7 +46,15 @@ fn content_for(body: &[u8], ids: &[&str]) -> Value {
         base: BASE,
         self_link: "https://kb.example.com/wiki/rest/api/content/1",
     };
-    let out = render_content(&scan, body, &|i| vis.contains(i), &links).unwrap();
+    let storage = scan.storage_body(body).unwrap();
+    let out = render_content(
+        &scan,
+        body,
+        &|i| vis.contains(i),
+        &links,
+        storage.as_deref(),
+    )
+    .unwrap();
     serde_json::from_slice(&out).expect("output is JSON")
 }
 
@@ -269,7 +277,6 @@ fn members_outside_the_allowlists_never_reach_the_output() {
         "_expandable",
         "_links",
         "ancestors",
-        "body",
         "childTypes",
         "extensions",
         "id",

@@ -12,11 +12,26 @@ const CONTENT: &[u8] = include_bytes!("testdata/cloud-v1-content-by-id.json");
 const CONTENT_EXPANDED: &[u8] = include_bytes!("testdata/cloud-v1-content-by-id-expanded.json");
 
 #[test]
-fn the_full_shape_placeholder_sample_is_refused_for_its_rendered_bodies() {
-    assert!(matches!(
-        scan_search(SEARCH_PLACEHOLDERS),
-        Err(FilterError::RenderedBody)
-    ));
+fn bodies_in_search_results_rendered_or_not_are_dropped_unread() {
+    let scan = scan_search(SEARCH_PLACEHOLDERS).unwrap();
+    let links = SearchLinks {
+        base: BASE,
+        self_link: SELF,
+        next_link: None,
+    };
+    let out = render_search(&scan, SEARCH_PLACEHOLDERS, &|_| true, &links).unwrap();
+    let text = String::from_utf8(out.body).unwrap();
+    assert!(!text.contains("\"body\""), "{text}");
+    assert!(
+        !text.contains("export_view") && !text.contains("styled_view"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_rendered_body_in_a_content_answer_is_refused() {
+    let body = br#"{"id":"1","type":"page","title":"t","body":{"view":{"value":"<p>x</p>","representation":"view"}},"_links":{}}"#;
+    assert!(matches!(scan_content(body), Err(FilterError::RenderedBody)));
 }
 
 #[test]
@@ -27,7 +42,7 @@ fn content_by_id_refuses_hidden_items_and_non_pages() {
         self_link: SELF,
     };
     assert!(matches!(
-        render_content(&scan, CONTENT, &|_| false, &links),
+        render_content(&scan, CONTENT, &|_| false, &links, None),
         Err(FilterError::Hidden)
     ));
     let attachment = br#"{"id":"att1","type":"attachment","title":"x.pdf"}"#;

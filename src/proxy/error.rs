@@ -8,6 +8,7 @@ use http::{Response, StatusCode};
 
 use crate::auth::AuthError;
 use crate::confluence::UpstreamError;
+use crate::filter::storage::StorageError;
 use crate::filter::FilterError;
 use crate::policy::cql::CqlError;
 use crate::response::{self, Body};
@@ -36,6 +37,8 @@ pub enum ProxyError {
     UpstreamMismatch,
     #[error("upstream answer refused by the filter: {0}")]
     Filter(#[from] FilterError),
+    #[error("storage body refused by the rewriter: {0}")]
+    Storage(#[from] StorageError),
 }
 
 impl ProxyError {
@@ -54,7 +57,9 @@ impl ProxyError {
             ProxyError::QueryRefusedUpstream => "query_refused_upstream",
             ProxyError::Upstream(e) => e.kind(),
             ProxyError::UpstreamMismatch => "upstream_mismatch",
+            ProxyError::Filter(FilterError::Hidden) => "not_found_or_hidden",
             ProxyError::Filter(_) => "filter_refused_upstream_answer",
+            ProxyError::Storage(_) => "storage_body_refused",
         }
     }
 
@@ -76,9 +81,9 @@ impl ProxyError {
             ProxyError::Route(RouteError::MethodNotAllowed) => {
                 (S::METHOD_NOT_ALLOWED, "Method not allowed".to_owned())
             }
-            ProxyError::Route(RouteError::NotFound) | ProxyError::NotFound => {
-                (S::NOT_FOUND, "Not found".to_owned())
-            }
+            ProxyError::Route(RouteError::NotFound)
+            | ProxyError::NotFound
+            | ProxyError::Filter(FilterError::Hidden) => (S::NOT_FOUND, "Not found".to_owned()),
             ProxyError::Route(e @ (RouteError::BadPath(_) | RouteError::BadQuery(_))) => {
                 (S::BAD_REQUEST, e.to_string())
             }
@@ -96,7 +101,10 @@ impl ProxyError {
                 S::GATEWAY_TIMEOUT,
                 "Confluence did not answer in time".to_owned(),
             ),
-            ProxyError::Upstream(_) | ProxyError::UpstreamMismatch | ProxyError::Filter(_) => (
+            ProxyError::Upstream(_)
+            | ProxyError::UpstreamMismatch
+            | ProxyError::Filter(_)
+            | ProxyError::Storage(_) => (
                 S::BAD_GATEWAY,
                 "Confluence gave an answer kbgate cannot check".to_owned(),
             ),

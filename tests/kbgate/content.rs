@@ -100,3 +100,36 @@ async fn rendered_formats_are_refused_before_anything_is_forwarded() {
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_body_keeps_links_only_to_pages_the_reader_may_see() {
+    let stack = Stack::start().await;
+    let corpus = stack.inner.sim.corpus();
+    let target = corpus
+        .get("100005")
+        .expect("the acme page the shared body links to");
+    let title = target.title.clone();
+    let linked = |raw: &crate::support::Raw| {
+        let v = raw.json();
+        let body = v["body"]["storage"]["value"].as_str().unwrap().to_owned();
+        body.contains(&format!("ri:content-title=\"{title}\""))
+    };
+    let alice = stack.customer("alice");
+    let bob = stack.customer("bob");
+    let for_alice = alice
+        .get(&stack, "/wiki/rest/api/content/100025?expand=body.storage")
+        .await;
+    let for_bob = bob
+        .get(&stack, "/wiki/rest/api/content/100025?expand=body.storage")
+        .await;
+    assert_eq!((for_alice.status, for_bob.status), (200, 200));
+    assert!(
+        linked(&for_alice),
+        "acme's reader keeps the link to the acme page"
+    );
+    assert!(
+        !linked(&for_bob),
+        "globex's reader loses it (and the oracle saw no canary)"
+    );
+    stack.stop().await;
+}
