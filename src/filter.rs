@@ -50,7 +50,7 @@ mod tests_prop;
 #[cfg(test)]
 mod tests_refusals;
 
-pub use search::{render_search, scan_search, ResultScan, SearchScan};
+pub use search::{render_search, render_search_with, scan_search, ResultScan, SearchScan};
 pub use single::{render_content, scan_content, ContentScan};
 
 /// The internal result: the error is boxed so a scanner result (a span, a token) fits in two

@@ -136,10 +136,10 @@ pub(super) fn scan_content_object<'a>(
                 plan.push(Op::Key(key.span));
                 scan_version(cur, plan)?;
             }
-            // Search answers never carry a body kbgate asked for, and an unrewritten body could
-            // name hidden pages: it is validated and dropped.
+            // A body in a search result is never copied (unrewritten, it could name hidden
+            // pages); its storage value is kept aside so the caller can check the excerpt.
             b"body" if ctx == Ctx::Search => {
-                cur.skip_value()?;
+                facts.storage = find_storage(cur)?;
             }
             b"body" => {
                 plan.push(Op::Key(key.span));
@@ -290,6 +290,35 @@ fn scan_version(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
     cur.keys_end(keys);
     plan.push(Op::Close(b'}'));
     Ok(())
+}
+
+/// Validates a body object without planning it; returns its `storage.value` token, if any.
+fn find_storage(cur: &mut Cursor<'_>) -> Res<Option<Str>> {
+    cur.expect_object("body is not an object")?;
+    let mut keys = cur.keys_begin("body");
+    let mut storage = None;
+    let mut first = true;
+    while let Some(key) = cur.next_key(&mut first)? {
+        cur.key_insert(&mut keys, key)?;
+        if cur.raw_inner(key) != b"storage" {
+            cur.skip_value()?;
+            continue;
+        }
+        cur.expect_object("body storage is not an object")?;
+        let mut inner = cur.keys_begin("storage");
+        let mut first_inner = true;
+        while let Some(k) = cur.next_key(&mut first_inner)? {
+            cur.key_insert(&mut inner, k)?;
+            if cur.raw_inner(k) == b"value" {
+                storage = Some(cur.expect_string("body storage value is not a string")?);
+            } else {
+                cur.skip_value()?;
+            }
+        }
+        cur.keys_end(inner);
+    }
+    cur.keys_end(keys);
+    Ok(storage)
 }
 
 /// Plans the body; returns the storage value's string token, which the render replaces with the

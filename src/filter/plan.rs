@@ -50,6 +50,10 @@ pub(super) enum Cond {
     Ancestor(u32, u32),
     /// Link target `.0` (a breadcrumb or parent container) of a search answer.
     Target(u32),
+    /// The excerpt of search result `.0` may be shown (its body names nothing hidden).
+    ExcerptKept(u32),
+    /// The excerpt of search result `.0` must be blanked.
+    ExcerptWithheld(u32),
 }
 
 /// One render step.

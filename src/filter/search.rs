@@ -52,6 +52,8 @@ pub struct SearchScan {
 #[derive(Debug)]
 pub struct ResultScan {
     meta: Option<ItemMeta>,
+    /// The content's `body.storage.value` token, when upstream sent one.
+    storage: Option<Str>,
     /// The content's `title` token.
     title: Option<Str>,
     /// This result's range in [`SearchScan::targets`].
@@ -86,6 +88,14 @@ impl ResultScan {
     /// (such a result is always removed).
     pub fn meta(&self) -> Option<&ItemMeta> {
         self.meta.as_ref()
+    }
+
+    /// The content's storage body, decoded; `body` must be the scanned body. `None` when
+    /// upstream sent none (or it is unreadable). Never copied into an answer: search answers
+    /// carry no bodies.
+    pub fn storage_body<'b>(&self, body: &'b [u8]) -> Option<Cow<'b, str>> {
+        let cur = Cursor::new(body).ok()?;
+        cur.decode(self.storage?).ok()
     }
 
     /// The content's title, decoded; `body` must be the scanned body. `None` when absent or
@@ -242,8 +252,20 @@ fn scan_result<'a>(
                 plan.push(Op::Key(key.span));
                 content = Some(scan_content_object(cur, plan, Ctx::Search, r)?);
             }
+            // Confluence cuts excerpts from a page's indexed text, which includes the link text
+            // of the pages its body links to: kept only when the caller says the body names
+            // nothing hidden, otherwise blanked.
+            b"excerpt" => {
+                if let Some(s) = cur.string_or_null("search result excerpt is not a string")? {
+                    let kept = plan.open_if(Cond::ExcerptKept(r))?;
+                    plan.push(Op::Member(Span::new(key.span.start(), s.span.end())));
+                    plan.close_if(kept)?;
+                    let withheld = plan.open_if(Cond::ExcerptWithheld(r))?;
+                    plan.push(Op::BlankMember(key.span));
+                    plan.close_if(withheld)?;
+                }
+            }
             b"title"
-            | b"excerpt"
             | b"url"
             | b"entityType"
             | b"iconCssClass"
@@ -275,6 +297,7 @@ fn scan_result<'a>(
     plan.push(Op::Close(b'}'));
     plan.close_if(group)?;
     let title = content.as_ref().and_then(|c| c.title);
+    let storage = content.as_ref().and_then(|c| c.storage);
     let meta = content.and_then(ContentFacts::into_meta);
     if meta.is_none() {
         plan.truncate(group);
@@ -282,6 +305,7 @@ fn scan_result<'a>(
     }
     Ok(ResultScan {
         meta,
+        storage,
         title,
         targets: targets_start..targets.len(),
     })
@@ -396,13 +420,26 @@ pub fn render_search(
     visible: &dyn Fn(&ContentId) -> bool,
     links: &SearchLinks<'_>,
 ) -> Result<Rendered, FilterError> {
-    render_search_inner(scan, body, visible, links).map_err(|e| *e)
+    render_search_inner(scan, body, visible, &|_| true, links).map_err(|e| *e)
+}
+
+/// [`render_search`], with excerpts kept only for the results (by index in
+/// [`SearchScan::results`]) for which `excerpt_ok` is true; the others get `"excerpt":""`.
+pub fn render_search_with(
+    scan: &SearchScan,
+    body: &[u8],
+    visible: &dyn Fn(&ContentId) -> bool,
+    excerpt_ok: &dyn Fn(usize) -> bool,
+    links: &SearchLinks<'_>,
+) -> Result<Rendered, FilterError> {
+    render_search_inner(scan, body, visible, excerpt_ok, links).map_err(|e| *e)
 }
 
 fn render_search_inner(
     scan: &SearchScan,
     body: &[u8],
     visible: &dyn Fn(&ContentId) -> bool,
+    excerpt_ok: &dyn Fn(usize) -> bool,
     links: &SearchLinks<'_>,
 ) -> Res<Rendered> {
     if body.len() != scan.body_len {
@@ -419,8 +456,10 @@ fn render_search_inner(
             _ => false,
         },
         Cond::Target(t) => scan.targets.get(t as usize).is_some_and(visible),
+        Cond::ExcerptKept(r) => excerpt_ok(r as usize),
+        Cond::ExcerptWithheld(r) => !excerpt_ok(r as usize),
     };
-    // Search results never carry a body kbgate asked for; one that does is refused.
+    // Bodies in search results are never planned (see `content.rs`).
     let slots = SlotValues {
         self_link: links.self_link,
         base: links.base,

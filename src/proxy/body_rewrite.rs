@@ -1,6 +1,8 @@
 //! Step 6 for bodies: a page's storage-format body names other pages by title or id. Every
 //! reference is decided for the caller like any other item (looked up in one batch per kind),
-//! and references to hidden or unknown content are removed by `filter::storage`.
+//! and references to hidden or unknown content are removed by `filter::storage`. The same
+//! decisions tell whether a search excerpt — cut by Confluence from text that includes link
+//! text — may be shown.
 //!
 //! A failed lookup hides every reference it would have decided: the page loses links, never
 //! gains another organization's titles.
@@ -27,67 +29,10 @@ pub async fn rewrite(
     if refs.is_empty() {
         return Ok(xhtml.to_owned());
     }
-    let own_space = page.space.clone();
-    let mut titles: Vec<(SpaceKey, String)> = Vec::new();
-    let mut ids: Vec<ContentId> = Vec::new();
-    for r in &refs {
-        match r {
-            ContentRef::Page { title, space_key }
-            | ContentRef::BlogPost {
-                title, space_key, ..
-            } => {
-                if let Some(space) = ref_space(space_key.as_deref(), own_space.as_ref()) {
-                    titles.push((space, title.clone()));
-                }
-            }
-            ContentRef::Id(id) => {
-                if let Ok(id) = ContentId::new(id) {
-                    ids.push(id);
-                }
-            }
-        }
-    }
-    let by_title = if titles.is_empty() {
-        HashMap::new()
-    } else {
-        app.metadata
-            .lookup_titles(&app.upstream, &titles, request_id)
-            .await
-            .unwrap_or_else(|e| {
-                tracing::warn!(
-                    reason = "title_lookup_failed",
-                    upstream.error = e.kind(),
-                    "body links hidden"
-                );
-                HashMap::new()
-            })
-    };
-    let by_id: HashMap<ContentId, Arc<ItemMeta>> = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        app.metadata
-            .lookup(&app.upstream, &ids, request_id)
-            .await
-            .unwrap_or_else(|e| {
-                tracing::warn!(
-                    reason = "id_lookup_failed",
-                    upstream.error = e.kind(),
-                    "body links hidden"
-                );
-                HashMap::new()
-            })
-    };
-    let decide = |meta: Option<&Arc<ItemMeta>>| {
-        meta.is_some_and(|m| app.policy.decide(orgs, m).is_visible())
-    };
-    let visible = |r: &ContentRef| match r {
-        ContentRef::Page { title, space_key }
-        | ContentRef::BlogPost {
-            title, space_key, ..
-        } => ref_space(space_key.as_deref(), own_space.as_ref())
-            .is_some_and(|space| decide(by_title.get(&(space, title.clone())))),
-        ContentRef::Id(id) => ContentId::new(id).is_ok_and(|id| decide(by_id.get(&id))),
-    };
+    let space = page.space.as_ref();
+    let pairs: Vec<(&ContentRef, Option<&SpaceKey>)> = refs.iter().map(|r| (r, space)).collect();
+    let targets = Targets::resolve(app, pairs, request_id).await;
+    let visible = |r: &ContentRef| targets.visible(app, orgs, r, space);
     let rewritten = storage::rewrite_storage(xhtml, &visible)?;
     if rewritten.removed_links + rewritten.removed_macros > 0 {
         tracing::debug!(
@@ -100,10 +45,131 @@ pub async fn rewrite(
     Ok(rewritten.body)
 }
 
-/// The space a reference points into: its own `ri:space-key`, else the page's space.
-fn ref_space(space_key: Option<&str>, own: Option<&SpaceKey>) -> Option<SpaceKey> {
-    match space_key {
-        Some(key) => SpaceKey::new(key).ok(),
-        None => own.cloned(),
+/// For each `(storage body, page)` of a search answer, whether the page's excerpt may be shown:
+/// the body must be present, readable, and name only content the caller may see.
+pub async fn excerpts_allowed(
+    app: &App,
+    orgs: &OrgSet,
+    bodies: &[(Option<&str>, Option<&ItemMeta>)],
+    request_id: &str,
+) -> Vec<bool> {
+    let scanned: Vec<Option<Vec<ContentRef>>> = bodies
+        .iter()
+        .map(|(body, meta)| {
+            let body = (*body)?;
+            meta.as_ref()?;
+            storage::scan_storage(body).ok().map(|s| s.refs)
+        })
+        .collect();
+    let mut all: Vec<(&ContentRef, Option<&SpaceKey>)> = Vec::new();
+    for (refs, (_, meta)) in scanned.iter().zip(bodies) {
+        let space = meta.and_then(|m| m.space.as_ref());
+        all.extend(refs.iter().flatten().map(|r| (r, space)));
+    }
+    let targets = Targets::resolve(app, all, request_id).await;
+    scanned
+        .iter()
+        .zip(bodies)
+        .map(|(refs, (_, meta))| {
+            let space = meta.and_then(|m| m.space.as_ref());
+            refs.as_ref()
+                .is_some_and(|refs| refs.iter().all(|r| targets.visible(app, orgs, r, space)))
+        })
+        .collect()
+}
+
+/// Metadata of the items a set of body references points at.
+struct Targets {
+    by_title: HashMap<(SpaceKey, String), Arc<ItemMeta>>,
+    by_id: HashMap<ContentId, Arc<ItemMeta>>,
+}
+
+impl Targets {
+    /// Looks up every reference (with the space of the page it appears in) in two batches.
+    async fn resolve(
+        app: &App,
+        refs: Vec<(&ContentRef, Option<&SpaceKey>)>,
+        request_id: &str,
+    ) -> Targets {
+        let mut titles: Vec<(SpaceKey, String)> = Vec::new();
+        let mut ids: Vec<ContentId> = Vec::new();
+        for (r, own_space) in refs {
+            match target(r, own_space) {
+                Some(Target::Title(key)) if !titles.contains(&key) => titles.push(key),
+                Some(Target::Id(id)) if !ids.contains(&id) => ids.push(id),
+                _ => {}
+            }
+        }
+        let by_title = if titles.is_empty() {
+            HashMap::new()
+        } else {
+            app.metadata
+                .lookup_titles(&app.upstream, &titles, request_id)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(
+                        reason = "title_lookup_failed",
+                        upstream.error = e.kind(),
+                        "body references hidden"
+                    );
+                    HashMap::new()
+                })
+        };
+        let by_id = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            app.metadata
+                .lookup(&app.upstream, &ids, request_id)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(
+                        reason = "id_lookup_failed",
+                        upstream.error = e.kind(),
+                        "body references hidden"
+                    );
+                    HashMap::new()
+                })
+        };
+        Targets { by_title, by_id }
+    }
+
+    /// True when the reference names an item the caller may see; unknown items are hidden.
+    fn visible(
+        &self,
+        app: &App,
+        orgs: &OrgSet,
+        r: &ContentRef,
+        own_space: Option<&SpaceKey>,
+    ) -> bool {
+        let meta = match target(r, own_space) {
+            Some(Target::Title(key)) => self.by_title.get(&key),
+            Some(Target::Id(id)) => self.by_id.get(&id),
+            None => None,
+        };
+        meta.is_some_and(|m| app.policy.decide(orgs, m).is_visible())
+    }
+}
+
+/// What a reference is looked up by.
+enum Target {
+    Title((SpaceKey, String)),
+    Id(ContentId),
+}
+
+/// The lookup key of a reference: its own `ri:space-key`, else the page's space, with the title;
+/// or its content id.
+fn target(r: &ContentRef, own_space: Option<&SpaceKey>) -> Option<Target> {
+    match r {
+        ContentRef::Page { title, space_key }
+        | ContentRef::BlogPost {
+            title, space_key, ..
+        } => {
+            let space = match space_key {
+                Some(key) => SpaceKey::new(key).ok()?,
+                None => own_space?.clone(),
+            };
+            Some(Target::Title((space, title.clone())))
+        }
+        ContentRef::Id(id) => ContentId::new(id).ok().map(Target::Id),
     }
 }

@@ -15,6 +15,10 @@ const CONTENT_EXPANDS: &[&str] = &["space", "ancestors", "metadata.labels"];
 /// `/search?…` for an already wrapped CQL query.
 pub fn search(wrapped_cql: &str, q: &SearchQuery) -> String {
     let mut expand: Vec<&str> = SEARCH_EXPANDS.to_vec();
+    // Excerpts are shown only after the body they were cut from is checked for links.
+    if q.excerpt == Excerpt::Highlight {
+        expand.push("content.body.storage");
+    }
     for e in &q.expand {
         if !expand.contains(&e.wire()) {
             expand.push(e.wire());

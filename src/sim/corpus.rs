@@ -189,6 +189,26 @@ impl Corpus {
                 (h >> 8) % 7,
             ));
         }
+        // Like Confluence's index, the text a search excerpt is cut from includes the link text
+        // of every page a body links to, which is that page's title.
+        let titles: std::collections::HashMap<String, String> = items
+            .iter()
+            .map(|it| (it.id.clone(), it.title.clone()))
+            .collect();
+        for item in &mut items {
+            let linked: Vec<String> = item
+                .blocks
+                .iter()
+                .filter_map(|b| match b {
+                    Block::Link(target) => titles.get(target).cloned(),
+                    _ => None,
+                })
+                .collect();
+            for title in linked {
+                item.text.push_str("\nSee also: ");
+                item.text.push_str(&title);
+            }
+        }
         let index = items
             .iter()
             .enumerate()

@@ -175,3 +175,34 @@ async fn a_shared_page_under_a_restricted_parent_shows_no_trace_of_the_parent() 
     }
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn excerpts_cut_from_bodies_that_link_hidden_pages_are_withheld() {
+    let stack = Stack::start().await;
+    let excerpt_of = |v: &serde_json::Value| v["results"][0]["excerpt"].as_str().map(str::to_owned);
+    let alice = stack.customer("alice");
+    let bob = stack.customer("bob");
+    let dave = stack.customer("dave");
+    // 100025 is shared and links to acme's 100005; Confluence's excerpt includes the link text.
+    let target = "/wiki/rest/api/search?cql=id%3D100025";
+    let for_alice = alice.get(&stack, target).await.json();
+    let for_bob = bob.get(&stack, target).await.json();
+    assert_eq!(for_alice["size"], 1);
+    assert_eq!(for_bob["size"], 1, "the shared page itself stays findable");
+    assert!(
+        excerpt_of(&for_alice).is_some_and(|e| !e.is_empty()),
+        "acme's reader gets the excerpt"
+    );
+    assert_eq!(
+        excerpt_of(&for_bob).as_deref(),
+        Some(""),
+        "globex's reader gets it blanked"
+    );
+    // Pages whose bodies link nothing hidden keep their excerpts for everyone.
+    let plain = dave
+        .get(&stack, "/wiki/rest/api/search?cql=id%3D100024")
+        .await
+        .json();
+    assert!(excerpt_of(&plain).is_some_and(|e| !e.is_empty()));
+    stack.stop().await;
+}
