@@ -26,6 +26,29 @@ fn bodies_in_search_results_rendered_or_not_are_dropped_unread() {
         !text.contains("export_view") && !text.contains("styled_view"),
         "{text}"
     );
+    // The storage value stays available to the caller, for checking the excerpt.
+    assert!(scan.results()[0]
+        .storage_body(SEARCH_PLACEHOLDERS)
+        .is_some());
+}
+
+#[test]
+fn withheld_excerpts_are_blanked_and_the_others_kept() {
+    let scan = scan_search(SEARCH).unwrap();
+    let links = SearchLinks {
+        base: BASE,
+        self_link: SELF,
+        next_link: None,
+    };
+    let kept = render_search_with(&scan, SEARCH, &|_| true, &|_| true, &links).unwrap();
+    let blanked = render_search_with(&scan, SEARCH, &|_| true, &|_| false, &links).unwrap();
+    let excerpt = |body: &[u8]| {
+        let v: serde_json::Value = serde_json::from_slice(body).unwrap();
+        v["results"][0]["excerpt"].as_str().unwrap().to_owned()
+    };
+    assert!(excerpt(&kept.body).contains("Participants"));
+    assert_eq!(excerpt(&blanked.body), "");
+    assert_eq!((kept.kept, blanked.kept), (1, 1));
 }
 
 #[test]
