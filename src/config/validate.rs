@@ -1,5 +1,8 @@
 //! [`FileConfig`] → [`Config`]: every check, every problem collected with its key path.
 
+mod auth;
+mod policy;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -7,10 +10,9 @@ use std::time::Duration;
 
 use base64::Engine;
 
-use super::file::{FileAuth, FileConfig, FileIssuer, FileServer, FileUpstream, FileUpstreamAuth};
+use super::file::{FileConfig, FileServer, FileUpstream, FileUpstreamAuth};
 use super::*;
-use crate::ids::{ContentId, OrgId, SpaceKey};
-use crate::policy::{Policy, Unmarked};
+use crate::ids::OrgId;
 
 /// Collects problems; every check records and goes on.
 struct Problems(Vec<Problem>);
@@ -115,7 +117,7 @@ pub(super) fn validate(
     let mut p = Problems(Vec::new());
     let server = server(&mut p, &file.server, base);
     let upstream = upstream(&mut p, &file.upstream, base, env);
-    let auth = auth(&mut p, &file.auth, base);
+    let auth = auth::auth(&mut p, &file.auth, base);
 
     let mut known = BTreeSet::new();
     for (i, org) in file.policy.orgs.iter().enumerate() {
@@ -161,7 +163,7 @@ pub(super) fn validate(
         );
     }
 
-    let policy = policy(&mut p, &file, &mut known);
+    let policy = policy::policy(&mut p, &file, &mut known);
     let cache = CacheSettings {
         metadata_ttl: duration(
             &mut p,
@@ -408,205 +410,5 @@ fn upstream(
         max_idle_connections: u.max_idle_connections.unwrap_or(64),
         max_connections,
         ca_pem,
-    })
-}
-
-fn auth(p: &mut Problems, a: &FileAuth, base: &Path) -> Option<AuthSettings> {
-    if a.issuers.is_empty() {
-        p.add("auth.issuers", "configure at least one [[auth.issuers]]");
-    }
-    let issuers: Vec<IssuerSettings> = a
-        .issuers
-        .iter()
-        .enumerate()
-        .filter_map(|(i, iss)| issuer(p, &format!("auth.issuers[{i}]"), iss, base))
-        .collect();
-    let max_header_bytes = a.max_header_bytes.unwrap_or(8192);
-    if !(512..=65536).contains(&max_header_bytes) {
-        p.add("auth.max_header_bytes", "must be between 512 and 65536");
-    }
-    Some(AuthSettings {
-        issuers,
-        token_cache_capacity: a.token_cache_capacity.unwrap_or(100_000),
-        max_header_bytes,
-        jwks_refresh_min_interval: duration(
-            p,
-            "auth.jwks_refresh_min_interval",
-            &a.jwks_refresh_min_interval,
-            Duration::from_secs(10),
-            Duration::from_secs(3600),
-        ),
-    })
-}
-
-fn issuer(p: &mut Problems, path: &str, i: &FileIssuer, base: &Path) -> Option<IssuerSettings> {
-    if i.issuer.is_empty() {
-        p.add(
-            format!("{path}.issuer"),
-            "write the issuer exactly as tokens carry it in `iss`",
-        );
-    }
-    if i.audiences.is_empty() || i.audiences.iter().any(String::is_empty) {
-        p.add(
-            format!("{path}.audiences"),
-            "list the audience(s) tokens must carry in `aud`",
-        );
-    }
-    let keys = match (&i.jwks_url, &i.public_key_file) {
-        (Some(url), None) => match url.parse::<http::Uri>() {
-            Ok(u)
-                if matches!(u.scheme_str(), Some("http" | "https")) && u.authority().is_some() =>
-            {
-                Some(IssuerKeys::JwksUrl(u))
-            }
-            _ => {
-                p.add(
-                    format!("{path}.jwks_url"),
-                    format!("{url:?} is not an http(s) URL"),
-                );
-                None
-            }
-        },
-        (None, Some(file)) => read_file(p, &format!("{path}.public_key_file"), file, base)
-            .map(IssuerKeys::PublicKeyPem),
-        _ => {
-            p.add(path, "set exactly one of jwks_url or public_key_file");
-            None
-        }
-    };
-    let mut algorithms = Vec::new();
-    for (n, name) in i
-        .algorithms
-        .clone()
-        .unwrap_or_else(|| vec!["RS256".into()])
-        .iter()
-        .enumerate()
-    {
-        use jsonwebtoken::Algorithm::*;
-        match name.as_str() {
-            "RS256" => algorithms.push(RS256),
-            "RS384" => algorithms.push(RS384),
-            "RS512" => algorithms.push(RS512),
-            "PS256" => algorithms.push(PS256),
-            "PS384" => algorithms.push(PS384),
-            "PS512" => algorithms.push(PS512),
-            "ES256" => algorithms.push(ES256),
-            "ES384" => algorithms.push(ES384),
-            "EdDSA" => algorithms.push(EdDSA),
-            other => p.add(
-                format!("{path}.algorithms[{n}]"),
-                format!("{other:?} is not accepted: use asymmetric algorithms (RS256, PS256, ES256, EdDSA, …)"),
-            ),
-        }
-    }
-    let leeway = duration(
-        p,
-        &format!("{path}.leeway"),
-        &i.leeway,
-        Duration::from_secs(60),
-        Duration::from_secs(300),
-    );
-    Some(IssuerSettings {
-        issuer: i.issuer.clone(),
-        audiences: i.audiences.clone(),
-        keys: keys?,
-        algorithms,
-        leeway,
-    })
-}
-
-fn policy(p: &mut Problems, file: &FileConfig, known: &mut BTreeSet<OrgId>) -> Option<Policy> {
-    let fp = &file.policy;
-    let mut spaces = BTreeSet::new();
-    for (i, s) in fp.spaces.iter().enumerate() {
-        match SpaceKey::new(s) {
-            Ok(k) => {
-                spaces.insert(k);
-            }
-            Err(e) => p.add(
-                format!("policy.spaces[{i}]"),
-                format!("space key {s:?} {e}"),
-            ),
-        }
-    }
-    if fp.spaces.is_empty() {
-        p.add(
-            "policy.spaces",
-            "list the knowledge-base space keys, e.g. [\"KB\"]",
-        );
-    }
-    let label_prefix = fp.label_prefix.clone().unwrap_or_else(|| "org-".to_owned());
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && l.len() <= 200
-            && l.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_:.".contains(c))
-    };
-    if !label_ok(&label_prefix) {
-        p.add(
-            "policy.label_prefix",
-            "use lowercase letters, digits and - _ : . (Confluence labels are lowercase)",
-        );
-    }
-    let internal_label = fp
-        .internal_label
-        .clone()
-        .unwrap_or_else(|| "kb-internal".to_owned());
-    if !label_ok(&internal_label) {
-        p.add(
-            "policy.internal_label",
-            "use lowercase letters, digits and - _ : .",
-        );
-    }
-    let unmarked = match fp.unmarked.as_deref() {
-        None | Some("shared") => Unmarked::Shared,
-        Some("deny") => Unmarked::Deny,
-        Some(other) => {
-            p.add(
-                "policy.unmarked",
-                format!("{other:?} is not accepted: use \"shared\" or \"deny\""),
-            );
-            Unmarked::Shared
-        }
-    };
-    let mut subtrees = BTreeMap::new();
-    for (i, st) in fp.subtrees.iter().enumerate() {
-        let path = format!("policy.subtrees[{i}]");
-        let orgs = org_list(p, &format!("{path}.orgs"), &st.orgs, known);
-        match ContentId::new(&st.root) {
-            Ok(root) if root.is_numeric() => {
-                if subtrees.insert(root, orgs).is_some() {
-                    p.add(
-                        format!("{path}.root"),
-                        "this root is configured twice: merge the entries",
-                    );
-                }
-            }
-            _ => p.add(
-                format!("{path}.root"),
-                format!("{:?} is not a page id (digits)", st.root),
-            ),
-        }
-    }
-    let mut space_orgs = BTreeMap::new();
-    for (key, orgs) in &fp.space_orgs {
-        let path = format!("policy.space_orgs.{key}");
-        let orgs = org_list(p, &path, orgs, known);
-        match SpaceKey::new(key) {
-            Ok(k) if spaces.contains(&k) => {
-                space_orgs.insert(k, orgs);
-            }
-            Ok(_) => p.add(path, "this space is not in policy.spaces: add it there too"),
-            Err(e) => p.add(path, format!("space key {e}")),
-        }
-    }
-    Some(Policy {
-        spaces,
-        label_prefix,
-        internal_label,
-        unmarked,
-        subtrees,
-        space_orgs,
-        known_orgs: known.clone(),
     })
 }
