@@ -23,6 +23,7 @@ pub mod auth;
 pub mod config;
 pub mod confluence;
 pub mod demo;
+pub mod explain;
 pub mod filter;
 pub mod http_client;
 pub mod ids;

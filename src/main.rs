@@ -46,6 +46,17 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:0")]
         sim_listen: SocketAddr,
     },
+    /// Explain why a content item is visible to a customer of some organizations, or not.
+    Explain {
+        /// Configuration file (TOML).
+        #[arg(long, short, env = "KBGATE_CONFIG")]
+        config: PathBuf,
+        /// An organization of the customer (repeat for several; none: a customer with no organization).
+        #[arg(long = "org")]
+        orgs: Vec<String>,
+        /// The content id, e.g. 123456.
+        id: String,
+    },
     /// Run only the simulator (Confluence Cloud + identity provider), for your own experiments.
     Sim {
         #[arg(long, default_value = "127.0.0.1:8090")]
@@ -105,6 +116,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve { config } => serve(config).await,
         Command::Demo { listen, sim_listen } => run_demo(listen, sim_listen).await,
         Command::Sim { listen } => run_sim(listen).await,
+        Command::Explain { config, orgs, id } => {
+            let config = Config::load(&config)?;
+            print!("{}", kbgate::explain::explain(&config, &orgs, &id).await?);
+            Ok(())
+        }
         Command::CheckConfig { .. } => Ok(()),
     }
 }

@@ -9,6 +9,7 @@
 //! - `paths`: ambiguous paths and methods are refused and never forwarded.
 //! - `upstream_faults`: whatever upstream answers, the customer gets a checked answer or 502/504.
 //! - `hygiene`: what kbgate sends upstream, and what it sends back.
+//! - `explain`: `kbgate explain` gives the rule behind a decision.
 
 // Test helpers may panic: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -36,3 +37,6 @@ mod upstream_faults;
 
 #[path = "kbgate/hygiene.rs"]
 mod hygiene;
+
+#[path = "kbgate/explain.rs"]
+mod explain;
