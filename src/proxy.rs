@@ -119,24 +119,11 @@ async fn search(
         self_link: &self_link,
         next_link: next_link.as_deref(),
     };
-    let bodies: Vec<(Option<std::borrow::Cow<'_, str>>, Option<&ItemMeta>)> = scan
-        .results()
-        .iter()
-        .map(|r| match r.meta() {
-            Some(meta) if decisions.is_visible(&meta.id) => (r.storage_body(&body), Some(meta)),
-            _ => (None, None),
-        })
-        .collect();
-    let bodies: Vec<(Option<&str>, Option<&ItemMeta>)> =
-        bodies.iter().map(|(b, m)| (b.as_deref(), *m)).collect();
-    let excerpts = body_rewrite::excerpts_allowed(app, orgs, &bodies, request_id).await;
-    let rendered = filter::render_search_with(
-        &scan,
-        &body,
-        &|id| decisions.is_visible(id),
-        &|i| excerpts.get(i).copied().unwrap_or(false),
-        &links,
-    )?;
+    let is_visible = |id: &ContentId| decisions.is_visible(id);
+    let excerpts =
+        body_rewrite::excerpts_allowed(app, orgs, &scan, &body, &is_visible, request_id).await;
+    let excerpt_ok = |i: usize| excerpts.get(i).copied().unwrap_or(false);
+    let rendered = filter::render_search_with(&scan, &body, &is_visible, &excerpt_ok, &links)?;
     tracing::Span::current().record("filter.removed", rendered.removed);
     Ok(Answer {
         body: rendered.body,

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::app::App;
 use crate::filter::storage::{self, ContentRef};
+use crate::filter::SearchScan;
 use crate::ids::{ContentId, SpaceKey};
 use crate::policy::{ItemMeta, OrgSet};
 
@@ -45,35 +46,41 @@ pub async fn rewrite(
     Ok(rewritten.body)
 }
 
-/// For each `(storage body, page)` of a search answer, whether the page's excerpt may be shown:
-/// the body must be present, readable, and name only content the caller may see.
+/// For each result of a search answer (by index), whether its excerpt may be shown: the result
+/// is visible, and its storage body is present, readable, and names only content the caller
+/// may see. Confluence cuts excerpts from text that includes link text.
 pub async fn excerpts_allowed(
     app: &App,
     orgs: &OrgSet,
-    bodies: &[(Option<&str>, Option<&ItemMeta>)],
+    scan: &SearchScan,
+    body: &[u8],
+    is_visible: &(dyn Fn(&ContentId) -> bool + Sync),
     request_id: &str,
 ) -> Vec<bool> {
-    let scanned: Vec<Option<Vec<ContentRef>>> = bodies
+    // Per result: its space and the references of its body, or None when the excerpt is
+    // withheld whatever the lookups say.
+    let scanned: Vec<Option<(Option<SpaceKey>, Vec<ContentRef>)>> = scan
+        .results()
         .iter()
-        .map(|(body, meta)| {
-            let body = (*body)?;
-            meta.as_ref()?;
-            storage::scan_storage(body).ok().map(|s| s.refs)
+        .map(|r| {
+            let meta = r.meta().filter(|m| is_visible(&m.id))?;
+            let xhtml = r.storage_body(body)?;
+            let refs = storage::scan_storage(&xhtml).ok()?.refs;
+            Some((meta.space.clone(), refs))
         })
         .collect();
     let mut all: Vec<(&ContentRef, Option<&SpaceKey>)> = Vec::new();
-    for (refs, (_, meta)) in scanned.iter().zip(bodies) {
-        let space = meta.and_then(|m| m.space.as_ref());
-        all.extend(refs.iter().flatten().map(|r| (r, space)));
+    for (space, refs) in scanned.iter().flatten() {
+        all.extend(refs.iter().map(|r| (r, space.as_ref())));
     }
     let targets = Targets::resolve(app, all, request_id).await;
     scanned
         .iter()
-        .zip(bodies)
-        .map(|(refs, (_, meta))| {
-            let space = meta.and_then(|m| m.space.as_ref());
-            refs.as_ref()
-                .is_some_and(|refs| refs.iter().all(|r| targets.visible(app, orgs, r, space)))
+        .map(|entry| {
+            entry.as_ref().is_some_and(|(space, refs)| {
+                refs.iter()
+                    .all(|r| targets.visible(app, orgs, r, space.as_ref()))
+            })
         })
         .collect()
 }
