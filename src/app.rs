@@ -15,6 +15,7 @@ use tracing::Instrument;
 use crate::auth::{self, Verifier};
 use crate::config::{Config, IssuerKeys};
 use crate::confluence::{MetadataIndex, Upstream};
+use crate::hooks;
 use crate::orgs::OrgResolver;
 use crate::policy::Policy;
 use crate::proxy::{self, Links, ProxyError};
@@ -40,6 +41,8 @@ pub struct App {
     pub upstream: Upstream,
     pub metadata: MetadataIndex,
     pub links: Links,
+    /// The webhook's shared secret, when the endpoint is enabled.
+    pub webhook_secret: Option<crate::config::Secret>,
 }
 
 impl App {
@@ -82,13 +85,23 @@ impl App {
             orgs: OrgResolver::new(config.orgs.email_domains.clone()),
             policy: config.policy.clone(),
             metadata: MetadataIndex::new(&config.cache),
+            webhook_secret: config.cache.webhook_secret.clone(),
             upstream,
         })
     }
 
     /// Answers one request. Never fails: errors become kbgate's own error answers.
-    pub async fn handle<B>(&self, req: Request<B>, conn: ConnInfo) -> Response<Body> {
+    pub async fn handle<B>(&self, req: Request<B>, conn: ConnInfo) -> Response<Body>
+    where
+        B: http_body::Body + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
         let request_id = request_id(&req);
+        if let (Some(secret), hooks::PATH) = (&self.webhook_secret, req.uri().path()) {
+            let outcome = hooks::handle(self, secret, req).await;
+            tracing::info!(id = %request_id, status = outcome.status().as_u16(), ?outcome, "webhook");
+            return response::empty(outcome.status(), &request_id);
+        }
         let span = tracing::info_span!(
             "request",
             id = %request_id,

@@ -163,6 +163,8 @@ pub struct OrgSettings {
 pub struct CacheSettings {
     pub metadata_ttl: Duration,
     pub metadata_capacity: u64,
+    /// Shared secret of `POST /_kbgate/hooks/confluence`; `None` disables the endpoint.
+    pub webhook_secret: Option<Secret>,
 }
 
 /// `[log]`.

@@ -21,6 +21,10 @@ use crate::sim::{self, DemoCustomer, SimHandle, SimOptions};
 pub const AUDIENCE: &str = "kbgate-demo";
 /// The environment variable name the demo configuration reads the service token from.
 const TOKEN_ENV: &str = "KBGATE_DEMO_SERVICE_TOKEN";
+/// The environment variable name the demo configuration reads the webhook secret from.
+const WEBHOOK_ENV: &str = "KBGATE_DEMO_WEBHOOK_SECRET";
+/// The demo's webhook secret (loopback demo only).
+pub const WEBHOOK_SECRET: &str = "demo-webhook-secret-0123456789";
 
 /// A running simulator + kbgate pair.
 pub struct DemoStack {
@@ -85,6 +89,7 @@ orgs = ["initech"]
 
 [cache]
 metadata_ttl = "30s"
+webhook_secret_env = "{WEBHOOK_ENV}"
 "#,
         base = sim.base_url(),
         email = SimOptions::default().service_email,
@@ -112,7 +117,11 @@ impl DemoStack {
             .local_addr()
             .map_err(|e| DemoError::Bind(listen.to_string(), e))?;
         let toml = config_toml(&sim, addr, &format!("http://{addr}"));
-        let env = move |name: &str| (name == TOKEN_ENV).then(|| token.clone());
+        let env = move |name: &str| match name {
+            TOKEN_ENV => Some(token.clone()),
+            WEBHOOK_ENV => Some(WEBHOOK_SECRET.to_owned()),
+            _ => None,
+        };
         let config = Config::from_toml(&toml, Path::new("demo.toml"), &env)?;
 
         let app = Arc::new(App::build(&config).await?);

@@ -4,13 +4,13 @@
 //! every upstream byte is presumed secret until shown visible. The filter works in two phases
 //! over the same upstream bytes, with no JSON DOM:
 //!
-//! 1. **scan** ([`scan_search`], [`scan_content`]): one validating pass (`filter/json.rs`) over
+//! 1. **scan** ([`scan_search`], [`scan_content`], [`scan_list`]): one validating pass (`filter/json.rs`) over
 //!    the whole body. It refuses invalid UTF-8, nesting deeper than 64, any JSON syntax error,
 //!    duplicate keys in the objects it reads, and unexpected shapes. It extracts each item's
 //!    [`ItemMeta`](crate::policy::ItemMeta) and the other content ids the item mentions, and
 //!    records a render plan (`filter/plan.rs`): spans of the body to keep, literals to write,
 //!    and groups of output that depend on one content id's visibility.
-//! 2. **render** ([`render_search`], [`render_content`]): executes the plan against the caller's
+//! 2. **render** ([`render_search`], [`render_content`], [`render_list`]): executes the plan against the caller's
 //!    predicate `visible(&ContentId)`, copying kept values as raw slices into one `Vec` sized
 //!    from the input, and writes kbgate's own counts and links.
 //!
@@ -27,7 +27,8 @@
 //!   `keys`: duplicate-key detection.
 //! - `plan`: render operations and their executor.
 //! - `content`: the Content object (both routes); `labels`: `metadata.labels` and completeness.
-//! - `search`: site search; `single`: content by id.
+//! - `search`: site search; `single`: content by id; `list`: content lists (`content/search`,
+//!   the `content` listing).
 //! - `urls`: what a search display URL points at.
 
 mod content;
@@ -35,6 +36,7 @@ mod expect;
 mod json;
 mod keys;
 mod labels;
+mod list;
 mod plan;
 mod search;
 mod single;
@@ -50,6 +52,7 @@ mod tests_prop;
 #[cfg(test)]
 mod tests_refusals;
 
+pub use list::{render_list, scan_list, ListScan};
 pub use search::{render_search, render_search_with, scan_search, ResultScan, SearchScan};
 pub use single::{render_content, scan_content, ContentScan};
 
@@ -151,7 +154,7 @@ pub struct Rendered {
     pub removed: usize,
 }
 
-/// kbgate's links for a filtered search answer.
+/// kbgate's links for a filtered search or content-list answer.
 #[derive(Clone, Copy, Debug)]
 pub struct SearchLinks<'a> {
     /// kbgate's public base including `/wiki`, e.g. `https://kb.example.com/wiki`.

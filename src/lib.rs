@@ -25,6 +25,7 @@ pub mod confluence;
 pub mod demo;
 pub mod explain;
 pub mod filter;
+pub mod hooks;
 pub mod http_client;
 pub mod ids;
 pub mod orgs;

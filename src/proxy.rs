@@ -8,6 +8,7 @@
 mod body_rewrite;
 pub mod error;
 mod links;
+mod lists;
 mod upstream_request;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use crate::route::{self, ContentQuery, Route, SearchQuery};
 
 pub use error::ProxyError;
 pub use links::Links;
+use lists::ListRequest;
 
 /// What a successful request produced: the filtered JSON and a few facts for the request log.
 pub struct Answer {
@@ -49,6 +51,12 @@ pub async fn handle<B>(
     match route {
         Route::Search(query) => search(app, &orgs, &query, request_id).await,
         Route::Content(query) => content(app, &orgs, &query, request_id).await,
+        Route::ContentSearch(query) => {
+            content_list(app, &orgs, &ListRequest::search(&query)?, request_id).await
+        }
+        Route::ContentList(query) => {
+            content_list(app, &orgs, &ListRequest::listing(&query)?, request_id).await
+        }
     }
 }
 
@@ -98,12 +106,7 @@ async fn search(
         .upstream
         .get_json(&upstream_path, request_id)
         .await
-        .map_err(|e| match e {
-            UpstreamError::Status(s) if s == http::StatusCode::BAD_REQUEST => {
-                ProxyError::QueryRefusedUpstream
-            }
-            other => ProxyError::Upstream(other),
-        })?;
+        .map_err(lists::search_error)?;
 
     let scan = filter::scan_search(&body)?;
     let own = scan.results().iter().filter_map(|r| r.meta());
@@ -128,6 +131,51 @@ async fn search(
     Ok(Answer {
         body: rendered.body,
         route: "search",
+        removed: rendered.removed,
+    })
+}
+
+/// Both content-list routes: the same wrapped CQL upstream call and the same post-filter.
+async fn content_list(
+    app: &App,
+    orgs: &OrgSet,
+    list: &ListRequest,
+    request_id: &str,
+) -> Result<Answer, ProxyError> {
+    let self_link = list.self_link(&app.links);
+    let wrapped = match cql::wrap(&app.policy, orgs, &list.cql) {
+        Wrapped::Query(wrapped) => wrapped,
+        Wrapped::MatchesNothing => {
+            let body = links::empty_list(list.start, list.limit, &app.links.api_base(), &self_link);
+            return Ok(Answer {
+                body,
+                route: list.route(),
+                removed: 0,
+            });
+        }
+    };
+    let upstream_path =
+        upstream_request::content_list(&wrapped, list.start, list.limit, &list.expand);
+    let body = app
+        .upstream
+        .get_json(&upstream_path, request_id)
+        .await
+        .map_err(lists::search_error)?;
+
+    let scan = filter::scan_list(&body)?;
+    let referenced: Vec<ContentId> = scan.referenced_ids().cloned().collect();
+    let decisions = decide(app, orgs, scan.items(), &referenced, request_id).await;
+    let next_link = list.next_link(&app.links, &scan);
+    let links = SearchLinks {
+        base: &app.links.api_base(),
+        self_link: &self_link,
+        next_link: next_link.as_deref(),
+    };
+    let rendered = filter::render_list(&scan, &body, &|id| decisions.is_visible(id), &links)?;
+    tracing::Span::current().record("filter.removed", rendered.removed);
+    Ok(Answer {
+        body: rendered.body,
+        route: list.route(),
         removed: rendered.removed,
     })
 }

@@ -58,6 +58,13 @@ pub fn error(status: StatusCode, message: &str, request_id: &str) -> Response<Bo
 /// The 401 message when no credentials were sent (the challenge then carries no error code).
 pub const MISSING_TOKEN: &str = "Authentication required";
 
+/// An answer with no body (webhooks), with the hygiene headers.
+pub fn empty(status: StatusCode, request_id: &str) -> Response<Body> {
+    let mut resp = json(status, Bytes::new(), request_id);
+    resp.headers_mut().remove(CONTENT_TYPE);
+    resp
+}
+
 /// The one not-found answer, for missing and hidden content and unknown routes alike.
 pub fn not_found(request_id: &str) -> Response<Body> {
     error(StatusCode::NOT_FOUND, "Not found", request_id)

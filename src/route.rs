@@ -2,26 +2,28 @@
 //!
 //! This is step 3 of DESIGN.md §2. [`classify`] is the only way a client request becomes an
 //! upstream request: it canonicalizes the path with [`canonicalize`] (the one canonicalizer,
-//! `path.rs`), matches the canonical segments case-sensitively against two routes, and parses
-//! the query against that route's parameter allowlist (`query.rs`). The forwarded URI is built
+//! `path.rs`), matches the canonical segments case-sensitively against four routes, and parses
+//! the query against that route's parameter allowlist (`query.rs`, `list.rs`). The forwarded URI is built
 //! later **from the [`Route`]**, never from the raw input, so the decision and the forwarded
 //! request come from the same data (threats.md §0.8, H3).
 //!
-//! Guarantees: only `GET` and `HEAD` (exact, upper case) pass; only
-//! `/wiki/rest/api/search` and `/wiki/rest/api/content/{1–20 digits}` match; every unknown
+//! Guarantees: only `GET` and `HEAD` (exact, upper case) pass; only `/wiki/rest/api/search`,
+//! `/wiki/rest/api/content/search`, `/wiki/rest/api/content` and
+//! `/wiki/rest/api/content/{1–20 digits}` match; every unknown
 //! parameter or expansion is refused, never dropped; rendered body formats are refused.
 //!
 //! Deliberately not done: the URI's scheme and authority are ignored (HTTP/2 always carries
 //! them; the `Host` check belongs to the server), CQL is not inspected (the `policy` module
 //! wraps it), and no upstream URI is built here.
 
+mod list;
 mod path;
 mod query;
 
 pub use path::{canonicalize, CanonicalPath, PathError, MAX_PATH_BYTES, MAX_SEGMENTS};
 pub use query::{QueryError, DEFAULT_LIMIT, MAX_CQL_BYTES, MAX_LIMIT, MAX_QUERY_BYTES, MAX_START};
 
-use crate::ids::ContentId;
+use crate::ids::{ContentId, SpaceKey};
 
 /// A request kbgate agreed to serve, with every parameter already validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,14 +32,21 @@ pub enum Route {
     Search(SearchQuery),
     /// `GET /wiki/rest/api/content/{id}`
     Content(ContentQuery),
+    /// `GET /wiki/rest/api/content/search`: CQL search answered as a content list.
+    ContentSearch(ContentSearchQuery),
+    /// `GET /wiki/rest/api/content`: the content listing (by space, type and title).
+    ContentList(ContentListQuery),
 }
 
 impl Route {
-    /// A stable name for logs and metrics: `"search"` or `"content"`.
+    /// A stable name for logs and metrics: `"search"`, `"content"`, `"content_search"` or
+    /// `"content_list"`.
     pub fn name(&self) -> &'static str {
         match self {
             Route::Search(_) => "search",
             Route::Content(_) => "content",
+            Route::ContentSearch(_) => "content_search",
+            Route::ContentList(_) => "content_list",
         }
     }
 }
@@ -139,6 +148,82 @@ impl ContentExpand {
     }
 }
 
+/// The validated parameters of `GET /wiki/rest/api/content/search`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentSearchQuery {
+    /// The client's CQL, decoded, non-empty, at most [`MAX_CQL_BYTES`]; not yet wrapped.
+    pub cql: String,
+    /// Offset of the first item, `0..=MAX_START`; default 0.
+    pub start: u32,
+    /// Page size, `1..=MAX_LIMIT`; default [`DEFAULT_LIMIT`].
+    pub limit: u32,
+    /// Requested expansions, each at most once, in the client's order.
+    pub expand: Vec<ListExpand>,
+}
+
+/// The validated parameters of the content listing `GET /wiki/rest/api/content`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentListQuery {
+    /// `spaceKey`, when given (a valid space key).
+    pub space_key: Option<SpaceKey>,
+    /// `type`; default [`ListType::Page`], as in Confluence.
+    pub kind: ListType,
+    /// `title`, when given: an exact-title lookup (non-empty, decoded).
+    pub title: Option<String>,
+    /// Offset of the first item, `0..=MAX_START`; default 0.
+    pub start: u32,
+    /// Page size, `1..=MAX_LIMIT`; default [`DEFAULT_LIMIT`].
+    pub limit: u32,
+    /// Requested expansions, each at most once, in the client's order.
+    pub expand: Vec<ListExpand>,
+}
+
+/// The `type` of a content listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListType {
+    /// `page` (the default).
+    #[default]
+    Page,
+    /// `blogpost`.
+    BlogPost,
+}
+
+impl ListType {
+    /// The value on the wire (and in CQL).
+    pub fn wire(&self) -> &'static str {
+        match self {
+            ListType::Page => "page",
+            ListType::BlogPost => "blogpost",
+        }
+    }
+}
+
+/// An allowed expansion of a content-list item. Bodies are never among them: items in a list
+/// are not rewritten one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListExpand {
+    /// `space`
+    Space,
+    /// `metadata.labels`
+    MetadataLabels,
+    /// `ancestors`
+    Ancestors,
+    /// `version`
+    Version,
+}
+
+impl ListExpand {
+    /// The expansion name on the wire.
+    pub fn wire(&self) -> &'static str {
+        match self {
+            ListExpand::Space => "space",
+            ListExpand::MetadataLabels => "metadata.labels",
+            ListExpand::Ancestors => "ancestors",
+            ListExpand::Version => "version",
+        }
+    }
+}
+
 /// Why a request matched no route. Suggested statuses: 405, 404, 400, 400.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RouteError {
@@ -204,6 +289,14 @@ pub fn classify(method: &http::Method, uri: &http::Uri) -> Result<Route, RouteEr
         ["wiki", "rest", "api", "search"] => {
             let query = query::parse_search(uri.query()).map_err(RouteError::BadQuery)?;
             Ok(Route::Search(query))
+        }
+        ["wiki", "rest", "api", "content"] => {
+            let query = list::parse_content_list(uri.query()).map_err(RouteError::BadQuery)?;
+            Ok(Route::ContentList(query))
+        }
+        ["wiki", "rest", "api", "content", "search"] => {
+            let query = list::parse_content_search(uri.query()).map_err(RouteError::BadQuery)?;
+            Ok(Route::ContentSearch(query))
         }
         ["wiki", "rest", "api", "content", id] => {
             let id = query::numeric_content_id(id).ok_or(RouteError::NotFound)?;

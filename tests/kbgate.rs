@@ -10,6 +10,7 @@
 //! - `upstream_faults`: whatever upstream answers, the customer gets a checked answer or 502/504.
 //! - `hygiene`: what kbgate sends upstream, and what it sends back.
 //! - `explain`: `kbgate explain` gives the rule behind a decision.
+//! - `webhook`: a signed webhook makes kbgate forget changed pages.
 
 // Test helpers may panic: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -40,3 +41,6 @@ mod hygiene;
 
 #[path = "kbgate/explain.rs"]
 mod explain;
+
+#[path = "kbgate/webhook.rs"]
+mod webhook;

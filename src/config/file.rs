@@ -121,6 +121,7 @@ pub struct FileSubtree {
 pub struct FileCache {
     pub metadata_ttl: Option<String>,
     pub metadata_capacity: Option<u64>,
+    pub webhook_secret_env: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

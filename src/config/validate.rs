@@ -173,6 +173,16 @@ pub(super) fn validate(
             Duration::from_secs(3600),
         ),
         metadata_capacity: file.cache.metadata_capacity.unwrap_or(10_000),
+        webhook_secret: file.cache.webhook_secret_env.as_ref().and_then(|var| {
+            let secret = secret_env(&mut p, "cache.webhook_secret_env", var, env)?;
+            if secret.len() < 16 {
+                p.add(
+                    "cache.webhook_secret_env",
+                    format!("the secret in {var} is shorter than 16 characters"),
+                );
+            }
+            Some(Secret::new(secret))
+        }),
     };
     let log = LogSettings {
         format: match file.log.format.as_deref() {

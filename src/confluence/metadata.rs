@@ -120,6 +120,21 @@ impl MetadataIndex {
             .collect())
     }
 
+    /// True when metadata for `id` is cached now.
+    pub fn contains(&self, id: &ContentId) -> bool {
+        self.cache.contains_key(id)
+    }
+
+    /// Forgets one item (a webhook said it changed).
+    pub async fn forget(&self, id: &ContentId) {
+        self.cache.invalidate(id).await;
+    }
+
+    /// Forgets everything (a move changes the ancestors of a whole subtree).
+    pub fn forget_all(&self) {
+        self.cache.invalidate_all();
+    }
+
     /// Entries currently held (for tests and metrics).
     pub fn len(&self) -> u64 {
         self.cache.entry_count()

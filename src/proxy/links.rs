@@ -3,7 +3,7 @@
 //! Paging links carry the customer's own CQL (re-serialized from tokens) and offsets, never the
 //! wrapped query or an upstream cursor: every page request is wrapped again.
 
-use crate::route::ContentQuery;
+use crate::route::{ContentListQuery, ContentQuery, ListExpand};
 
 /// Builds public kbgate URLs.
 #[derive(Clone, Debug)]
@@ -37,10 +37,83 @@ impl Links {
         format!("{}{}/search?{query}", self.public_url, self.api_prefix)
     }
 
+    /// A `content/search` page URL: the customer's CQL, paging and expansions.
+    pub fn content_search(
+        &self,
+        user_cql: &str,
+        start: u32,
+        limit: u32,
+        expand: &[ListExpand],
+    ) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("cql", user_cql);
+        paging(&mut query, start, limit, expand);
+        format!(
+            "{}{}/content/search?{}",
+            self.public_url,
+            self.api_prefix,
+            query.finish()
+        )
+    }
+
+    /// A content-listing page URL. The `title` is written only when `with_title`: kbgate's
+    /// `self` link leaves it out, so that a lookup of a hidden title and one of a missing
+    /// title answer byte for byte alike.
+    pub fn content_list(
+        &self,
+        q: &ContentListQuery,
+        start: u32,
+        limit: u32,
+        with_title: bool,
+    ) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        if let Some(key) = &q.space_key {
+            query.append_pair("spaceKey", key.as_str());
+        }
+        query.append_pair("type", q.kind.wire());
+        if let (Some(title), true) = (&q.title, with_title) {
+            query.append_pair("title", title);
+        }
+        paging(&mut query, start, limit, &q.expand);
+        format!(
+            "{}{}/content?{}",
+            self.public_url,
+            self.api_prefix,
+            query.finish()
+        )
+    }
+
     /// A content URL.
     pub fn content(&self, q: &ContentQuery) -> String {
         format!("{}{}/content/{}", self.public_url, self.api_prefix, q.id)
     }
+}
+
+fn paging(
+    query: &mut form_urlencoded::Serializer<'_, String>,
+    start: u32,
+    limit: u32,
+    expand: &[ListExpand],
+) {
+    query
+        .append_pair("start", &start.to_string())
+        .append_pair("limit", &limit.to_string());
+    if !expand.is_empty() {
+        let names: Vec<&str> = expand.iter().map(ListExpand::wire).collect();
+        query.append_pair("expand", &names.join(","));
+    }
+}
+
+/// The answer to a content list no article can match (kbgate does not ask upstream); the same
+/// shape as a filtered list.
+pub fn empty_list(start: u32, limit: u32, base: &str, self_link: &str) -> Vec<u8> {
+    use crate::response::json_string;
+    format!(
+        "{{\"results\":[],\"start\":{start},\"limit\":{limit},\"size\":0,\"_links\":{{\"base\":{},\"context\":\"/wiki\",\"self\":{}}}}}",
+        json_string(base),
+        json_string(self_link)
+    )
+    .into_bytes()
 }
 
 /// The answer to a search no article can match (kbgate does not ask upstream).
@@ -69,5 +142,34 @@ mod tests {
         let empty = empty_search(0, 25, &l.api_base(), "x");
         let v: serde_json::Value = serde_json::from_slice(&empty).unwrap();
         assert_eq!(v["size"], 0);
+    }
+
+    #[test]
+    fn list_links_carry_paging_and_expansions_and_self_never_echoes_the_title() {
+        let l = Links::new("https://kb.example.com", "/wiki/rest/api");
+        assert_eq!(
+            l.content_search("space = \"KB\"", 10, 5, &[ListExpand::Space, ListExpand::Version]),
+            "https://kb.example.com/wiki/rest/api/content/search?cql=space+%3D+%22KB%22&start=10&limit=5&expand=space%2Cversion"
+        );
+        let q = ContentListQuery {
+            space_key: Some(crate::ids::SpaceKey::new("KB").unwrap()),
+            kind: crate::route::ListType::BlogPost,
+            title: Some("Secret & title".into()),
+            start: 0,
+            limit: 25,
+            expand: Vec::new(),
+        };
+        assert_eq!(
+            l.content_list(&q, 0, 25, false),
+            "https://kb.example.com/wiki/rest/api/content?spaceKey=KB&type=blogpost&start=0&limit=25"
+        );
+        assert_eq!(
+            l.content_list(&q, 25, 25, true),
+            "https://kb.example.com/wiki/rest/api/content?spaceKey=KB&type=blogpost&title=Secret+%26+title&start=25&limit=25"
+        );
+        let empty = empty_list(0, 25, &l.api_base(), "x");
+        let v: serde_json::Value = serde_json::from_slice(&empty).unwrap();
+        assert_eq!(v["size"], 0);
+        assert!(v.get("totalSize").is_none());
     }
 }

@@ -1,7 +1,7 @@
 //! Step 4: the upstream request, built from the classified [`Route`](crate::route::Route) —
 //! never from the client's raw URI — so the decision and the forwarded request are the same.
 
-use crate::route::{ContentQuery, Excerpt, SearchQuery};
+use crate::route::{ContentQuery, Excerpt, ListExpand, SearchQuery};
 
 /// Expansions the post-filter needs on every search result.
 const SEARCH_EXPANDS: &[&str] = &[
@@ -11,6 +11,8 @@ const SEARCH_EXPANDS: &[&str] = &[
 ];
 /// Expansions the post-filter needs on a single content item.
 const CONTENT_EXPANDS: &[&str] = &["space", "ancestors", "metadata.labels"];
+/// Expansions the post-filter needs on every item of a content list.
+const LIST_EXPANDS: &[&str] = &["metadata.labels", "ancestors", "space"];
 
 /// `/search?…` for an already wrapped CQL query.
 pub fn search(wrapped_cql: &str, q: &SearchQuery) -> String {
@@ -52,4 +54,41 @@ pub fn content(q: &ContentQuery) -> String {
         .append_pair("expand", &expand.join(","))
         .finish();
     format!("/content/{}?{query}", q.id)
+}
+
+/// `/content/search?…` for an already wrapped CQL query: both content-list routes (CQL content
+/// search and the listing, translated to CQL) ask upstream this way, so the pre-filter applies.
+pub fn content_list(wrapped_cql: &str, start: u32, limit: u32, client: &[ListExpand]) -> String {
+    let mut expand: Vec<&str> = LIST_EXPANDS.to_vec();
+    for e in client {
+        if !expand.contains(&e.wire()) {
+            expand.push(e.wire());
+        }
+    }
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("cql", wrapped_cql)
+        .append_pair("start", &start.to_string())
+        .append_pair("limit", &limit.to_string())
+        .append_pair("expand", &expand.join(","))
+        .finish();
+    format!("/content/search?{query}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_lists_ask_for_the_metadata_the_policy_needs_plus_the_clients_expansions() {
+        let path = content_list(
+            "space in (\"KB\") AND (x)",
+            50,
+            10,
+            &[ListExpand::Version, ListExpand::Space],
+        );
+        assert_eq!(
+            path,
+            "/content/search?cql=space+in+%28%22KB%22%29+AND+%28x%29&start=50&limit=10&expand=metadata.labels%2Cancestors%2Cspace%2Cversion"
+        );
+    }
 }

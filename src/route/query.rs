@@ -1,5 +1,6 @@
-//! Query-string allowlists for the two API routes: raw query → typed [`SearchQuery`] or
-//! [`ContentQuery`] parameters, or a typed refusal.
+//! Query-string allowlists for the search and content-by-id routes: raw query → typed
+//! [`SearchQuery`] or [`ContentQuery`](super::ContentQuery) parameters, or a typed refusal. The
+//! shared helpers here (decoding, `set_once`, numbers, `expand` lists) also serve `list.rs`.
 //!
 //! Guarantees: the query is at most [`MAX_QUERY_BYTES`]; every `k=v` pair is percent-decoded
 //! exactly once (`+` is a space) and must be strict UTF-8 without control characters; a
@@ -145,7 +146,7 @@ pub(super) fn numeric_content_id(segment: &str) -> Option<ContentId> {
 }
 
 /// Splits and decodes the raw query into (name, value) pairs, refusing anything ambiguous.
-fn pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, QueryError> {
+pub(super) fn pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, QueryError> {
     let raw = match raw {
         None | Some("") => return Ok(Vec::new()),
         Some(raw) => raw,
@@ -199,7 +200,11 @@ fn decode_component(raw: &str) -> Result<String, QueryError> {
     Ok(text)
 }
 
-fn set_once<T>(slot: &mut Option<T>, name: &'static str, value: T) -> Result<(), QueryError> {
+pub(super) fn set_once<T>(
+    slot: &mut Option<T>,
+    name: &'static str,
+    value: T,
+) -> Result<(), QueryError> {
     if slot.is_some() {
         return Err(QueryError::Duplicate(name.to_owned()));
     }
@@ -207,11 +212,11 @@ fn set_once<T>(slot: &mut Option<T>, name: &'static str, value: T) -> Result<(),
     Ok(())
 }
 
-fn unknown(name: &str) -> QueryError {
+pub(super) fn unknown(name: &str) -> QueryError {
     QueryError::UnknownParameter(name.chars().take(MAX_REPORTED_NAME).collect())
 }
 
-fn parse_cql(value: String) -> Result<String, QueryError> {
+pub(super) fn parse_cql(value: String) -> Result<String, QueryError> {
     if value.trim().is_empty() {
         return Err(QueryError::BadValue {
             param: "cql",
@@ -228,7 +233,12 @@ fn parse_cql(value: String) -> Result<String, QueryError> {
 }
 
 /// Parses a decimal number of plain ASCII digits (no sign, no spaces) within `min..=max`.
-fn parse_number(param: &'static str, value: &str, min: u32, max: u32) -> Result<u32, QueryError> {
+pub(super) fn parse_number(
+    param: &'static str,
+    value: &str,
+    min: u32,
+    max: u32,
+) -> Result<u32, QueryError> {
     if value.is_empty() || value.len() > 10 || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(QueryError::BadValue {
             param,
@@ -256,7 +266,7 @@ fn parse_excerpt(value: &str) -> Result<Excerpt, QueryError> {
 }
 
 /// Parses a comma-separated `expand` list with `item` deciding each entry.
-fn parse_expand<T: PartialEq>(
+pub(super) fn parse_expand<T: PartialEq>(
     value: &str,
     item: fn(&str) -> Result<T, QueryError>,
 ) -> Result<Vec<T>, QueryError> {
@@ -307,7 +317,7 @@ fn content_expand(name: &str) -> Result<ContentExpand, QueryError> {
 }
 
 /// The error for an expansion outside the allowlist: rendered formats get their own variant.
-fn refused_expansion(name: &str) -> QueryError {
+pub(super) fn refused_expansion(name: &str) -> QueryError {
     let rendered = RENDERED_FORMATS.iter().find(|format| {
         name == **format
             || name

@@ -88,14 +88,15 @@ const CASES: &[(&str, &str, &str)] = &[
     ("GET", "/wiki/rest/api/search.?cql=x", "not_found"),
     ("GET", "/rest/api/search?cql=x", "not_found"),
     ("GET", "/", "not_found"),
-    ("GET", "/wiki/rest/api/content", "not_found"),
     ("GET", "/wiki/rest/api/content/123abc", "not_found"),
     ("GET", "/wiki/rest/api/content/-1", "not_found"),
     ("GET", "/wiki/rest/api/content/123456789012345678901", "not_found"),
     ("GET", "/wiki/rest/api/content/123/child", "not_found"),
     ("GET", "/wiki/rest/api/content/123/child/page", "not_found"),
     ("GET", "/wiki/rest/api/content/123/descendant", "not_found"),
-    ("GET", "/wiki/rest/api/content/search?cql=x", "not_found"),
+    ("GET", "/wiki/rest/api/content/search/x?cql=x", "not_found"),
+    ("GET", "/wiki/rest/api/content/Search?cql=x", "not_found"),
+    ("GET", "/wiki/rest/api/Content?spaceKey=KB", "not_found"),
     ("GET", "/wiki/rest/api/space", "not_found"),
     ("GET", "/wiki/api/v2/pages/123", "not_found"),
     ("GET", "/wiki/rest/api/label?name=org-acme", "not_found"),
@@ -150,6 +151,49 @@ const CASES: &[(&str, &str, &str)] = &[
     ("GET", "/wiki/rest/api/content/123?version=3", "query_unknown_parameter"),
     ("GET", "/wiki/rest/api/content/123?cql=x", "query_unknown_parameter"),
     ("GET", "/wiki/rest/api/content/123?expand=body.storage,space,version,ancestors,metadata.labels&status=current", "content"),
+    // Content search.
+    ("GET", "/wiki/rest/api/content/search?cql=space%3DKB", "content_search"),
+    ("HEAD", "/wiki/rest/api/content/search?cql=x&start=5&limit=100&expand=space,metadata.labels,ancestors,version", "content_search"),
+    ("GET", "/wiki/rest/api/content/search", "query_missing_parameter"),
+    ("GET", "/wiki/rest/api/content/search?cql=", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content/search?cql=a&cql=b", "query_duplicate_parameter"),
+    ("GET", "/wiki/rest/api/content/search?cql=a&cursor=abc", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/content/search?cql=a&cqlcontext=%7B%7D", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/content/search?cql=a&excerpt=none", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/content/search?cql=a&limit=0", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content/search?cql=a&limit=101", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content/search?cql=a&start=100001", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content/search?cql=a&limit=5&limit=6", "query_duplicate_parameter"),
+    ("GET", "/wiki/rest/api/content/search?cql=a&expand=body.view", "query_rendered_format"),
+    ("GET", "/wiki/rest/api/content/search?cql=a&expand=body.export_view.value", "query_rendered_format"),
+    ("GET", "/wiki/rest/api/content/search?cql=a&expand=body.storage", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content/search?cql=a&expand=children.page", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content/search?cql=a&expand=space.homepage", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content/search?cql=a&expand=history", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content/search?cql=a&expand=content.space", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content/search?cql=a&expand=space,space", "query_bad_value"),
+    // The content listing.
+    ("GET", "/wiki/rest/api/content", "content_list"),
+    ("GET", "/wiki/rest/api/content?spaceKey=KB&type=page", "content_list"),
+    ("GET", "/wiki/rest/api/content?spaceKey=KB&type=blogpost&title=How+to&start=0&limit=1&expand=version", "content_list"),
+    ("GET", "/wiki/rest/api/content?spaceKey=K%20B", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content?spaceKey=KB%22", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content?spaceKey=", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content?spaceKey=KB&spaceKey=ENG", "query_duplicate_parameter"),
+    ("GET", "/wiki/rest/api/content?type=attachment", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content?type=comment", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content?type=Page", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content?title=", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content?title=a&title=b", "query_duplicate_parameter"),
+    ("GET", "/wiki/rest/api/content?status=trashed", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/content?postingDay=2024-01-01", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/content?orderby=title", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/content?trigger=viewed", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/content?cql=x", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/content?expand=body.styled_view", "query_rendered_format"),
+    ("GET", "/wiki/rest/api/content?expand=body.storage", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content?expand=children.page", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content?limit=101", "query_bad_value"),
 ];
 
 #[test]
@@ -257,6 +301,54 @@ fn content_route_carries_the_numeric_id_and_expansions() {
         q.expand.iter().map(ContentExpand::wire).collect::<Vec<_>>(),
         ["metadata.labels", "body.storage"]
     );
+}
+
+#[test]
+fn list_routes_carry_their_typed_parameters_with_defaults() {
+    let uri: Uri = "/wiki/rest/api/content/search?cql=label+%3D+vpn&expand=version,space"
+        .parse()
+        .unwrap();
+    let Ok(Route::ContentSearch(q)) = classify(&Method::GET, &uri) else {
+        panic!("not a content search")
+    };
+    assert_eq!(q.cql, "label = vpn");
+    assert_eq!((q.start, q.limit), (0, DEFAULT_LIMIT));
+    assert_eq!(q.expand, vec![ListExpand::Version, ListExpand::Space]);
+
+    let uri: Uri = "/wiki/rest/api/content?title=A+%22quoted%22+title&spaceKey=KB&start=3&limit=7"
+        .parse()
+        .unwrap();
+    let Ok(Route::ContentList(q)) = classify(&Method::GET, &uri) else {
+        panic!("not a listing")
+    };
+    assert_eq!(q.space_key.as_ref().map(SpaceKey::as_str), Some("KB"));
+    assert_eq!(q.kind, ListType::Page, "type defaults to page");
+    assert_eq!(q.title.as_deref(), Some("A \"quoted\" title"));
+    assert_eq!((q.start, q.limit), (3, 7));
+    assert!(q.expand.is_empty());
+
+    let Ok(Route::ContentList(bare)) =
+        classify(&Method::GET, &"/wiki/rest/api/content".parse().unwrap())
+    else {
+        panic!("not a listing")
+    };
+    assert_eq!((bare.space_key, bare.title), (None, None));
+}
+
+#[test]
+fn list_routes_refuse_rendered_formats_by_name() {
+    for target in [
+        "/wiki/rest/api/content/search?cql=x&expand=body.anonymous_export_view",
+        "/wiki/rest/api/content?expand=space,body.anonymous_export_view",
+    ] {
+        assert_eq!(
+            classify(&Method::GET, &target.parse().unwrap()),
+            Err(RouteError::BadQuery(QueryError::RenderedFormat(
+                "body.anonymous_export_view"
+            ))),
+            "{target}"
+        );
+    }
 }
 
 #[test]

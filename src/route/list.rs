@@ -1,0 +1,141 @@
+//! Query-string allowlists for the two content-list routes: `GET /wiki/rest/api/content/search`
+//! (CQL) and the content listing `GET /wiki/rest/api/content` (space, type, title).
+//!
+//! Guarantees: the same strict decoding, duplicate and unknown-parameter refusals as
+//! `query.rs`; `expand` accepts only `space`, `metadata.labels`, `ancestors` and `version` —
+//! rendered formats are refused with [`QueryError::RenderedFormat`], every other expansion
+//! (`body.storage` included: bodies in lists would need rewriting item by item) with
+//! [`QueryError::BadValue`].
+//!
+//! Deliberately not done: Confluence's `cursor`, `cqlcontext`, `status`, `postingDay`,
+//! `orderby` and `trigger` parameters are refused, not passed; CQL is not parsed here.
+
+use super::query::{
+    pairs, parse_cql, parse_expand, parse_number, refused_expansion, set_once, unknown, QueryError,
+    DEFAULT_LIMIT, MAX_LIMIT, MAX_START,
+};
+use super::{ContentListQuery, ContentSearchQuery, ListExpand, ListType};
+use crate::ids::SpaceKey;
+
+/// Longest `title` accepted, in bytes (Confluence titles are at most 255 characters).
+const MAX_TITLE_BYTES: usize = 1024;
+
+/// Parses the query of `GET /wiki/rest/api/content/search`.
+pub(super) fn parse_content_search(raw: Option<&str>) -> Result<ContentSearchQuery, QueryError> {
+    let mut cql = None;
+    let mut page = Paging::default();
+    for (name, value) in pairs(raw)? {
+        match name.as_str() {
+            "cql" => set_once(&mut cql, "cql", parse_cql(value)?)?,
+            _ if page.take(&name, &value)? => {}
+            _ => return Err(unknown(&name)),
+        }
+    }
+    Ok(ContentSearchQuery {
+        cql: cql.ok_or(QueryError::Missing("cql"))?,
+        start: page.start.unwrap_or(0),
+        limit: page.limit.unwrap_or(DEFAULT_LIMIT),
+        expand: page.expand.unwrap_or_default(),
+    })
+}
+
+/// Parses the query of the content listing `GET /wiki/rest/api/content`.
+pub(super) fn parse_content_list(raw: Option<&str>) -> Result<ContentListQuery, QueryError> {
+    let mut space_key = None;
+    let mut kind = None;
+    let mut title = None;
+    let mut page = Paging::default();
+    for (name, value) in pairs(raw)? {
+        match name.as_str() {
+            "spaceKey" => {
+                let key = SpaceKey::new(&value).map_err(|_| QueryError::BadValue {
+                    param: "spaceKey",
+                    why: "is not a space key",
+                })?;
+                set_once(&mut space_key, "spaceKey", key)?;
+            }
+            "type" => set_once(&mut kind, "type", parse_type(&value)?)?,
+            "title" => set_once(&mut title, "title", parse_title(value)?)?,
+            _ if page.take(&name, &value)? => {}
+            _ => return Err(unknown(&name)),
+        }
+    }
+    Ok(ContentListQuery {
+        space_key,
+        kind: kind.unwrap_or_default(),
+        title,
+        start: page.start.unwrap_or(0),
+        limit: page.limit.unwrap_or(DEFAULT_LIMIT),
+        expand: page.expand.unwrap_or_default(),
+    })
+}
+
+/// `start`, `limit` and `expand`, shared by both list routes.
+#[derive(Default)]
+struct Paging {
+    start: Option<u32>,
+    limit: Option<u32>,
+    expand: Option<Vec<ListExpand>>,
+}
+
+impl Paging {
+    /// Takes the parameter if it is one of the three; `Ok(false)` when it is not.
+    fn take(&mut self, name: &str, value: &str) -> Result<bool, QueryError> {
+        match name {
+            "start" => set_once(
+                &mut self.start,
+                "start",
+                parse_number("start", value, 0, MAX_START)?,
+            )?,
+            "limit" => set_once(
+                &mut self.limit,
+                "limit",
+                parse_number("limit", value, 1, MAX_LIMIT)?,
+            )?,
+            "expand" => set_once(
+                &mut self.expand,
+                "expand",
+                parse_expand(value, list_expand)?,
+            )?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+fn parse_type(value: &str) -> Result<ListType, QueryError> {
+    match value {
+        "page" => Ok(ListType::Page),
+        "blogpost" => Ok(ListType::BlogPost),
+        _ => Err(QueryError::BadValue {
+            param: "type",
+            why: "must be 'page' or 'blogpost'",
+        }),
+    }
+}
+
+fn parse_title(value: String) -> Result<String, QueryError> {
+    if value.trim().is_empty() {
+        return Err(QueryError::BadValue {
+            param: "title",
+            why: "must not be empty",
+        });
+    }
+    if value.len() > MAX_TITLE_BYTES {
+        return Err(QueryError::BadValue {
+            param: "title",
+            why: "is longer than 1024 bytes",
+        });
+    }
+    Ok(value)
+}
+
+fn list_expand(name: &str) -> Result<ListExpand, QueryError> {
+    match name {
+        "space" => Ok(ListExpand::Space),
+        "metadata.labels" => Ok(ListExpand::MetadataLabels),
+        "ancestors" => Ok(ListExpand::Ancestors),
+        "version" => Ok(ListExpand::Version),
+        other => Err(refused_expansion(other)),
+    }
+}
