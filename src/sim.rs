@@ -14,6 +14,8 @@
 //! - `confluence`, `content`, `body`, `json`: JSON builders for content, spaces, labels, search results;
 //!   storage and rendered (`view`) bodies; an ordered JSON writer.
 //! - `search`: `GET /wiki/rest/api/search` with paging, cursors and highlighting.
+//! - `content_list`: `GET /wiki/rest/api/content/search` and the `GET /wiki/rest/api/content`
+//!   listing, as content lists.
 //! - `http`: the server, authentication, routing, request log.
 //! - [`faults`]: misbehaving-upstream modes ([`Fault`]).
 //! - [`idp`]: demo keys, JWKS, OpenID discovery, token minting.
@@ -24,6 +26,8 @@
 //!   `body.styled_view`, `body.anonymous_export_view`, `space`, `space.homepage`, `version`,
 //!   `ancestors`, `metadata.labels`, `history`, `container`, `children.page`,
 //!   `descendants.page`; nested, e.g. `ancestors.metadata.labels`; unknown ones ignored)
+//! - `GET /wiki/rest/api/content/search?cql=&start=&limit=&cursor=&expand=` (content list)
+//! - `GET /wiki/rest/api/content?spaceKey=&type=&title=&start=&limit=&expand=` (content list)
 //! - `GET /wiki/rest/api/content/{id}/label`, `GET /wiki/rest/api/content/{id}/child/page`
 //! - `GET /idp/.well-known/openid-configuration`, `GET /idp/.well-known/jwks.json`
 //!
@@ -70,6 +74,7 @@
 mod body;
 mod confluence;
 mod content;
+mod content_list;
 pub mod corpus;
 mod corpus_data;
 mod cql;

@@ -4,6 +4,7 @@
 //! - `support`: the stack, a raw HTTP client, and the leak oracle.
 //! - `search`: site search shows exactly the caller's articles, page after page.
 //! - `content`: pages by id; hidden and missing look the same.
+//! - `content_lists`: content search and the listing show exactly the caller's articles.
 //! - `cql_injection`: no customer query widens what they see.
 //! - `tokens`: every bad token is a 401, and none reaches upstream.
 //! - `paths`: ambiguous paths and methods are refused and never forwarded.
@@ -23,6 +24,9 @@ mod search;
 
 #[path = "kbgate/content.rs"]
 mod content;
+
+#[path = "kbgate/content_lists.rs"]
+mod content_lists;
 
 #[path = "kbgate/cql_injection.rs"]
 mod cql_injection;

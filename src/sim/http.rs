@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::confluence::{content, content_page, error_body, labels, Ctx, Expand, Shape};
+use super::content_list;
 use super::faults::{self, Fault, WikiRoute};
 use super::idp;
 use super::json::J;
@@ -233,6 +234,14 @@ fn wiki_route(
     if path == "/wiki/rest/api/search" {
         let (status, body) = search(ctx, params);
         return (WikiRoute::Search, Reply::json(status, &body));
+    }
+    if path == "/wiki/rest/api/content/search" {
+        let (status, body) = content_list::content_search(ctx, params);
+        return (WikiRoute::Content, Reply::json(status, &body));
+    }
+    if path == "/wiki/rest/api/content" {
+        let (status, body) = content_list::content_listing(ctx, params);
+        return (WikiRoute::Content, Reply::json(status, &body));
     }
     let Some(rest) = path.strip_prefix("/wiki/rest/api/content/") else {
         return (WikiRoute::Other, not_found_uri(state, req));

@@ -71,7 +71,7 @@ pub(crate) fn read_cursor(cql: &str, cursor: &str) -> Option<usize> {
     start.parse().ok()
 }
 
-fn parse_count(params: &Params, name: &str, default: usize) -> Result<usize, String> {
+pub(super) fn parse_count(params: &Params, name: &str, default: usize) -> Result<usize, String> {
     match params.get(name) {
         None | Some("") => Ok(default),
         Some(v) => v
