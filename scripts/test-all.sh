@@ -42,6 +42,9 @@ fi
 step "demo smoke test (the README's first command)"
 scripts/demo-smoke.sh
 
+step "real client libraries against the demo"
+scripts/client-tests.sh
+
 step "filter benchmark (quick)"
 cargo bench --locked --bench filter -- --sample-count 20 2>&1 | tail -n 20
 

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Drives a running `kbgate demo` with real published Confluence client libraries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! python3 -m pip --version >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq python3-pip >/dev/null
+fi
+python3 -m pip install --quiet --disable-pip-version-check atlassian-python-api==5.0.5 2>&1 | grep -v "WARNING: Running pip as the 'root' user" || true
+cargo build --quiet --locked
+. scripts/lib-demo.sh
+start_demo
+python3 tests/clients/atlassian_python_api.py "http://127.0.0.1:$demo_port/wiki" "$(token_of ALICE)" "$(token_of BOB)"
+stop_demo
