@@ -11,7 +11,11 @@ start_demo() {
 }
 token_of() { grep -o "export TOKEN_$1='[^']*'" "$demo_log" | sed "s/export TOKEN_$1='//; s/'\$//"; }
 stop_demo() {
-  [ -n "${demo_pid:-}" ] && kill -INT "$demo_pid" 2>/dev/null && wait "$demo_pid" 2>/dev/null
+  if [ -n "${demo_pid:-}" ]; then
+    kill -INT "$demo_pid" 2>/dev/null || true
+    wait "$demo_pid" 2>/dev/null || true
+  fi
   demo_pid=
   rm -f "${demo_log:-}"
+  return 0
 }
