@@ -28,13 +28,14 @@
 //! - `plan`: render operations and their executor.
 //! - `content`: the Content object (both routes); `labels`: `metadata.labels` and completeness.
 //! - `search`: site search; `single`: content by id; `list`: content lists (`content/search`,
-//!   the `content` listing).
+//!   the `content` listing, a page's children and descendants); `label_list`: a page's labels.
 //! - `urls`: what a search display URL points at.
 
 mod content;
 mod expect;
 mod json;
 mod keys;
+mod label_list;
 mod labels;
 mod list;
 mod plan;
@@ -52,6 +53,7 @@ mod tests_prop;
 #[cfg(test)]
 mod tests_refusals;
 
+pub use label_list::{render_label_list, scan_label_list, LabelListScan};
 pub use list::{render_list, scan_list, ListScan};
 pub use search::{render_search, render_search_with, scan_search, ResultScan, SearchScan};
 pub use single::{render_content, scan_content, ContentScan};

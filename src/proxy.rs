@@ -21,11 +21,11 @@ use crate::filter::{self, ContentLinks, SearchLinks};
 use crate::ids::ContentId;
 use crate::policy::cql::{self, UserCql, Wrapped};
 use crate::policy::{ItemMeta, OrgSet, Visibility};
-use crate::route::{self, ContentQuery, Route, SearchQuery};
+use crate::route::{self, ContentQuery, LabelsQuery, Route, SearchQuery};
 
 pub use error::ProxyError;
 pub use links::Links;
-use lists::ListRequest;
+use lists::{ListRequest, Relation};
 
 /// What a successful request produced: the filtered JSON and a few facts for the request log.
 pub struct Answer {
@@ -57,6 +57,17 @@ pub async fn handle<B>(
         Route::ContentList(query) => {
             content_list(app, &orgs, &ListRequest::listing(&query)?, request_id).await
         }
+        Route::ChildPages(query) => {
+            require_visible(app, &orgs, &query.id, request_id).await?;
+            let list = ListRequest::page_tree(&query, Relation::Child)?;
+            content_list(app, &orgs, &list, request_id).await
+        }
+        Route::DescendantPages(query) => {
+            require_visible(app, &orgs, &query.id, request_id).await?;
+            let list = ListRequest::page_tree(&query, Relation::Descendant)?;
+            content_list(app, &orgs, &list, request_id).await
+        }
+        Route::Labels(query) => labels(app, &orgs, &query, request_id).await,
     }
 }
 
@@ -233,6 +244,68 @@ async fn content(
     Ok(Answer {
         body,
         route: "content",
+        removed: 0,
+    })
+}
+
+/// Decides one page from its metadata (cached within the bound, else looked up): a hidden page
+/// and one upstream does not know are both [`ProxyError::NotFound`], the uniform 404.
+async fn require_visible(
+    app: &App,
+    orgs: &OrgSet,
+    id: &ContentId,
+    request_id: &str,
+) -> Result<(), ProxyError> {
+    let metas = app
+        .metadata
+        .lookup(&app.upstream, std::slice::from_ref(id), request_id)
+        .await?;
+    match metas.get(id).map(|meta| app.policy.decide(orgs, meta)) {
+        Some(Visibility::Visible(_)) => Ok(()),
+        Some(Visibility::Hidden(reason)) => {
+            tracing::debug!(content.id = %id, reason = reason.as_str(), "hidden");
+            Err(ProxyError::NotFound)
+        }
+        None => Err(ProxyError::NotFound),
+    }
+}
+
+/// `content/{id}/label`: the page decided first, then its labels with kbgate's links.
+async fn labels(
+    app: &App,
+    orgs: &OrgSet,
+    q: &LabelsQuery,
+    request_id: &str,
+) -> Result<Answer, ProxyError> {
+    require_visible(app, orgs, &q.id, request_id).await?;
+    let body = app
+        .upstream
+        .get_json(&upstream_request::labels(q), request_id)
+        .await
+        .map_err(|e| match e {
+            // Trashed between the decision and this call: as missing.
+            UpstreamError::Status(s)
+                if s == http::StatusCode::NOT_FOUND || s == http::StatusCode::FORBIDDEN =>
+            {
+                ProxyError::NotFound
+            }
+            other => ProxyError::Upstream(other),
+        })?;
+    let scan = filter::scan_label_list(&body)?;
+    let self_link = app.links.labels(q, q.start);
+    let next_link = u32::try_from(scan.count())
+        .ok()
+        .filter(|&sent| scan.has_next() && sent > 0)
+        .map(|sent| app.links.labels(q, q.start.saturating_add(sent)));
+    let links = SearchLinks {
+        base: &app.links.api_base(),
+        self_link: &self_link,
+        next_link: next_link.as_deref(),
+    };
+    let body = filter::render_label_list(&scan, &body, &links)?;
+    Ok(Answer {
+        body,
+        route: "labels",
         removed: 0,
     })
 }

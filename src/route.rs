@@ -2,14 +2,15 @@
 //!
 //! This is step 3 of DESIGN.md §2. [`classify`] is the only way a client request becomes an
 //! upstream request: it canonicalizes the path with [`canonicalize`] (the one canonicalizer,
-//! `path.rs`), matches the canonical segments case-sensitively against four routes, and parses
+//! `path.rs`), matches the canonical segments case-sensitively against seven routes, and parses
 //! the query against that route's parameter allowlist (`query.rs`, `list.rs`). The forwarded URI is built
 //! later **from the [`Route`]**, never from the raw input, so the decision and the forwarded
 //! request come from the same data (threats.md §0.8, H3).
 //!
 //! Guarantees: only `GET` and `HEAD` (exact, upper case) pass; only `/wiki/rest/api/search`,
-//! `/wiki/rest/api/content/search`, `/wiki/rest/api/content` and
-//! `/wiki/rest/api/content/{1–20 digits}` match; every unknown
+//! `/wiki/rest/api/content/search`, `/wiki/rest/api/content`,
+//! `/wiki/rest/api/content/{1–20 digits}` and its `/child/page`, `/descendant/page` and
+//! `/label` match; every unknown
 //! parameter or expansion is refused, never dropped; rendered body formats are refused.
 //!
 //! Deliberately not done: the URI's scheme and authority are ignored (HTTP/2 always carries
@@ -20,6 +21,7 @@ mod list;
 mod path;
 mod query;
 
+pub use list::MAX_LABEL_LIMIT;
 pub use path::{canonicalize, CanonicalPath, PathError, MAX_PATH_BYTES, MAX_SEGMENTS};
 pub use query::{QueryError, DEFAULT_LIMIT, MAX_CQL_BYTES, MAX_LIMIT, MAX_QUERY_BYTES, MAX_START};
 
@@ -36,17 +38,26 @@ pub enum Route {
     ContentSearch(ContentSearchQuery),
     /// `GET /wiki/rest/api/content`: the content listing (by space, type and title).
     ContentList(ContentListQuery),
+    /// `GET /wiki/rest/api/content/{id}/child/page`: a page's child pages, as a content list.
+    ChildPages(PageTreeQuery),
+    /// `GET /wiki/rest/api/content/{id}/descendant/page`: every page below a page.
+    DescendantPages(PageTreeQuery),
+    /// `GET /wiki/rest/api/content/{id}/label`: a page's labels.
+    Labels(LabelsQuery),
 }
 
 impl Route {
-    /// A stable name for logs and metrics: `"search"`, `"content"`, `"content_search"` or
-    /// `"content_list"`.
+    /// A stable name for logs and metrics: `"search"`, `"content"`, `"content_search"`,
+    /// `"content_list"`, `"child_pages"`, `"descendant_pages"` or `"labels"`.
     pub fn name(&self) -> &'static str {
         match self {
             Route::Search(_) => "search",
             Route::Content(_) => "content",
             Route::ContentSearch(_) => "content_search",
             Route::ContentList(_) => "content_list",
+            Route::ChildPages(_) => "child_pages",
+            Route::DescendantPages(_) => "descendant_pages",
+            Route::Labels(_) => "labels",
         }
     }
 }
@@ -178,6 +189,30 @@ pub struct ContentListQuery {
     pub expand: Vec<ListExpand>,
 }
 
+/// The validated parameters of `content/{id}/child/page` and `content/{id}/descendant/page`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageTreeQuery {
+    /// The page whose children or descendants are listed (1–20 digits).
+    pub id: ContentId,
+    /// Offset of the first item, `0..=MAX_START`; default 0.
+    pub start: u32,
+    /// Page size, `1..=MAX_LIMIT`; default [`DEFAULT_LIMIT`].
+    pub limit: u32,
+    /// Requested expansions, each at most once, in the client's order.
+    pub expand: Vec<ListExpand>,
+}
+
+/// The validated parameters of `content/{id}/label`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelsQuery {
+    /// The page whose labels are listed (1–20 digits).
+    pub id: ContentId,
+    /// Offset of the first label, `0..=MAX_START`; default 0.
+    pub start: u32,
+    /// Page size, `1..=MAX_LABEL_LIMIT`; `None` leaves Confluence's default (200).
+    pub limit: Option<u32>,
+}
+
 /// The `type` of a content listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ListType {
@@ -297,6 +332,21 @@ pub fn classify(method: &http::Method, uri: &http::Uri) -> Result<Route, RouteEr
         ["wiki", "rest", "api", "content", "search"] => {
             let query = list::parse_content_search(uri.query()).map_err(RouteError::BadQuery)?;
             Ok(Route::ContentSearch(query))
+        }
+        ["wiki", "rest", "api", "content", id, "child", "page"] => {
+            let id = query::numeric_content_id(id).ok_or(RouteError::NotFound)?;
+            let query = list::parse_page_tree(id, uri.query()).map_err(RouteError::BadQuery)?;
+            Ok(Route::ChildPages(query))
+        }
+        ["wiki", "rest", "api", "content", id, "descendant", "page"] => {
+            let id = query::numeric_content_id(id).ok_or(RouteError::NotFound)?;
+            let query = list::parse_page_tree(id, uri.query()).map_err(RouteError::BadQuery)?;
+            Ok(Route::DescendantPages(query))
+        }
+        ["wiki", "rest", "api", "content", id, "label"] => {
+            let id = query::numeric_content_id(id).ok_or(RouteError::NotFound)?;
+            let query = list::parse_labels(id, uri.query()).map_err(RouteError::BadQuery)?;
+            Ok(Route::Labels(query))
         }
         ["wiki", "rest", "api", "content", id] => {
             let id = query::numeric_content_id(id).ok_or(RouteError::NotFound)?;

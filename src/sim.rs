@@ -28,7 +28,8 @@
 //!   `descendants.page`; nested, e.g. `ancestors.metadata.labels`; unknown ones ignored)
 //! - `GET /wiki/rest/api/content/search?cql=&start=&limit=&cursor=&expand=` (content list)
 //! - `GET /wiki/rest/api/content?spaceKey=&type=&title=&start=&limit=&expand=` (content list)
-//! - `GET /wiki/rest/api/content/{id}/label`, `GET /wiki/rest/api/content/{id}/child/page`
+//! - `GET /wiki/rest/api/content/{id}/label`, `GET /wiki/rest/api/content/{id}/child/page`,
+//!   `GET /wiki/rest/api/content/{id}/descendant/page` (every page below, in corpus order)
 //! - `GET /idp/.well-known/openid-configuration`, `GET /idp/.well-known/jwks.json`
 //!
 //! `/wiki` requires `Authorization: Basic base64(service_email:service_token)` (else 401). The

@@ -5,6 +5,7 @@
 //! - `search`: site search shows exactly the caller's articles, page after page.
 //! - `content`: pages by id; hidden and missing look the same.
 //! - `content_lists`: content search and the listing show exactly the caller's articles.
+//! - `children`: a page's children, descendants and labels; hidden pages look missing.
 //! - `cql_injection`: no customer query widens what they see.
 //! - `tokens`: every bad token is a 401, and none reaches upstream.
 //! - `paths`: ambiguous paths and methods are refused and never forwarded.
@@ -27,6 +28,9 @@ mod content;
 
 #[path = "kbgate/content_lists.rs"]
 mod content_lists;
+
+#[path = "kbgate/children.rs"]
+mod children;
 
 #[path = "kbgate/cql_injection.rs"]
 mod cql_injection;

@@ -3,7 +3,8 @@
 //! Paging links carry the customer's own CQL (re-serialized from tokens) and offsets, never the
 //! wrapped query or an upstream cursor: every page request is wrapped again.
 
-use crate::route::{ContentListQuery, ContentQuery, ListExpand};
+use crate::ids::ContentId;
+use crate::route::{ContentListQuery, ContentQuery, LabelsQuery, ListExpand};
 
 /// Builds public kbgate URLs.
 #[derive(Clone, Debug)]
@@ -79,6 +80,43 @@ impl Links {
             "{}{}/content?{}",
             self.public_url,
             self.api_prefix,
+            query.finish()
+        )
+    }
+
+    /// A page-tree URL: `content/{id}/{relation}/page` (`relation` is `child` or
+    /// `descendant`) with paging and expansions.
+    pub fn page_tree(
+        &self,
+        id: &ContentId,
+        relation: &str,
+        start: u32,
+        limit: u32,
+        expand: &[ListExpand],
+    ) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        paging(&mut query, start, limit, expand);
+        format!(
+            "{}{}/content/{id}/{relation}/page?{}",
+            self.public_url,
+            self.api_prefix,
+            query.finish()
+        )
+    }
+
+    /// A label-list URL: `content/{id}/label` with the client's `start` (and `limit` when
+    /// given).
+    pub fn labels(&self, q: &LabelsQuery, start: u32) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("start", &start.to_string());
+        if let Some(limit) = q.limit {
+            query.append_pair("limit", &limit.to_string());
+        }
+        format!(
+            "{}{}/content/{}/label?{}",
+            self.public_url,
+            self.api_prefix,
+            q.id,
             query.finish()
         )
     }
@@ -171,5 +209,32 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&empty).unwrap();
         assert_eq!(v["size"], 0);
         assert!(v.get("totalSize").is_none());
+    }
+
+    #[test]
+    fn page_tree_and_label_links_name_the_page_and_the_paging() {
+        let l = Links::new("https://kb.example.com", "/wiki/rest/api");
+        let id = ContentId::new("4711").unwrap();
+        assert_eq!(
+            l.page_tree(&id, "descendant", 25, 5, &[ListExpand::Version]),
+            "https://kb.example.com/wiki/rest/api/content/4711/descendant/page?start=25&limit=5&expand=version"
+        );
+        let q = LabelsQuery {
+            id,
+            start: 0,
+            limit: None,
+        };
+        assert_eq!(
+            l.labels(&q, 0),
+            "https://kb.example.com/wiki/rest/api/content/4711/label?start=0"
+        );
+        let q = LabelsQuery {
+            limit: Some(2),
+            ..q
+        };
+        assert_eq!(
+            l.labels(&q, 2),
+            "https://kb.example.com/wiki/rest/api/content/4711/label?start=2&limit=2"
+        );
     }
 }

@@ -1,6 +1,7 @@
-//! The two content-list routes as one request shape: `content/search` (the customer's CQL) and
-//! the `content` listing (space, type and title translated to CQL), so the proxy's list step
-//! wraps, forwards and filters both the same way.
+//! The content-list routes as one request shape: `content/search` (the customer's CQL), the
+//! `content` listing (space, type and title translated to CQL) and a page's `child/page` and
+//! `descendant/page` (`parent = ID` / `ancestor = ID`), so the proxy's list step wraps, forwards
+//! and filters them all the same way.
 //!
 //! Guarantees: the listing's CQL is built from typed, validated values only, each string value
 //! quoted with [`cql::quote`], and then goes through the same tokenizer and wrapper as any
@@ -9,12 +10,13 @@
 //! returned.
 //!
 //! Deliberately not done: deciding visibility or filtering (the proxy's `decide` and
-//! `filter::render_list` do).
+//! `filter::render_list` do) — the page-tree routes' parent is decided by the proxy before a
+//! [`ListRequest`] is built.
 
 use crate::confluence::UpstreamError;
 use crate::filter::ListScan;
 use crate::policy::cql::{self, UserCql};
-use crate::route::{ContentListQuery, ContentSearchQuery, ListExpand};
+use crate::route::{ContentListQuery, ContentSearchQuery, ListExpand, PageTreeQuery};
 
 use super::{Links, ProxyError};
 
@@ -34,6 +36,34 @@ pub struct ListRequest {
 enum Origin {
     Search,
     Listing(ContentListQuery),
+    Tree(PageTreeQuery, Relation),
+}
+
+/// Which pages below a page a page-tree route lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// `child/page`: the direct children (`parent = ID`).
+    Child,
+    /// `descendant/page`: every page below (`ancestor = ID`).
+    Descendant,
+}
+
+impl Relation {
+    /// The CQL field that selects these pages.
+    fn cql_field(self) -> &'static str {
+        match self {
+            Relation::Child => "parent",
+            Relation::Descendant => "ancestor",
+        }
+    }
+
+    /// The path segment of the route (`child` or `descendant`).
+    fn segment(self) -> &'static str {
+        match self {
+            Relation::Child => "child",
+            Relation::Descendant => "descendant",
+        }
+    }
 }
 
 impl ListRequest {
@@ -59,11 +89,27 @@ impl ListRequest {
         })
     }
 
+    /// `content/{id}/child/page` or `content/{id}/descendant/page`: the pages below the
+    /// (already decided) page as CQL, `type = page AND parent|ancestor = ID`.
+    pub fn page_tree(q: &PageTreeQuery, relation: Relation) -> Result<Self, ProxyError> {
+        // The id is 1–20 digits (the route checked it): a bare CQL number, nothing to quote.
+        let cql = format!("type = page AND {} = {}", relation.cql_field(), q.id);
+        Ok(ListRequest {
+            cql: UserCql::parse(&cql)?,
+            start: q.start,
+            limit: q.limit,
+            expand: q.expand.clone(),
+            origin: Origin::Tree(q.clone(), relation),
+        })
+    }
+
     /// The route name for logs and metrics.
     pub fn route(&self) -> &'static str {
         match self.origin {
             Origin::Search => "content_search",
             Origin::Listing(_) => "content_list",
+            Origin::Tree(_, Relation::Child) => "child_pages",
+            Origin::Tree(_, Relation::Descendant) => "descendant_pages",
         }
     }
 
@@ -86,6 +132,9 @@ impl ListRequest {
                 links.content_search(&self.cql.to_cql(), start, self.limit, &self.expand)
             }
             Origin::Listing(q) => links.content_list(q, start, self.limit, with_title),
+            Origin::Tree(q, relation) => {
+                links.page_tree(&q.id, relation.segment(), start, self.limit, &self.expand)
+            }
         }
     }
 }
@@ -161,6 +210,34 @@ mod tests {
         let scan = crate::filter::scan_list(body).unwrap();
         let next = req.next_link(&links, &scan).unwrap();
         assert!(next.contains("title=Secret+title&start=1&"), "{next}");
+    }
+
+    #[test]
+    fn page_trees_become_parent_or_ancestor_cql_and_link_back_to_their_route() {
+        let links = Links::new("https://kb.example.com", "/wiki/rest/api");
+        let q = PageTreeQuery {
+            id: crate::ids::ContentId::new("200000").unwrap(),
+            start: 0,
+            limit: 1,
+            expand: vec![ListExpand::Space],
+        };
+        let child = ListRequest::page_tree(&q, Relation::Child).unwrap();
+        assert_eq!(child.cql.to_cql(), "type = page AND parent = 200000");
+        assert_eq!(child.route(), "child_pages");
+        assert_eq!(
+            child.self_link(&links),
+            "https://kb.example.com/wiki/rest/api/content/200000/child/page?start=0&limit=1&expand=space"
+        );
+        let all = ListRequest::page_tree(&q, Relation::Descendant).unwrap();
+        assert_eq!(all.cql.to_cql(), "type = page AND ancestor = 200000");
+        assert_eq!(all.route(), "descendant_pages");
+        let body =
+            br#"{"results":[{"id":"1","type":"page"}],"start":0,"limit":1,"_links":{"next":"/x"}}"#;
+        let scan = crate::filter::scan_list(body).unwrap();
+        assert_eq!(
+            all.next_link(&links, &scan).as_deref(),
+            Some("https://kb.example.com/wiki/rest/api/content/200000/descendant/page?start=1&limit=1&expand=space")
+        );
     }
 
     #[test]

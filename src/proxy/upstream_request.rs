@@ -1,7 +1,7 @@
 //! Step 4: the upstream request, built from the classified [`Route`](crate::route::Route) —
 //! never from the client's raw URI — so the decision and the forwarded request are the same.
 
-use crate::route::{ContentQuery, Excerpt, ListExpand, SearchQuery};
+use crate::route::{ContentQuery, Excerpt, LabelsQuery, ListExpand, SearchQuery};
 
 /// Expansions the post-filter needs on every search result.
 const SEARCH_EXPANDS: &[&str] = &[
@@ -74,6 +74,17 @@ pub fn content_list(wrapped_cql: &str, start: u32, limit: u32, client: &[ListExp
     format!("/content/search?{query}")
 }
 
+/// `/content/{id}/label?start=…[&limit=…]`: a page's labels (asked only after the page was
+/// decided visible).
+pub fn labels(q: &LabelsQuery) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("start", &q.start.to_string());
+    if let Some(limit) = q.limit {
+        query.append_pair("limit", &limit.to_string());
+    }
+    format!("/content/{}/label?{}", q.id, query.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +101,17 @@ mod tests {
             path,
             "/content/search?cql=space+in+%28%22KB%22%29+AND+%28x%29&start=50&limit=10&expand=metadata.labels%2Cancestors%2Cspace%2Cversion"
         );
+    }
+
+    #[test]
+    fn label_lists_forward_only_the_typed_id_and_paging() {
+        let q = LabelsQuery {
+            id: crate::ids::ContentId::new("42").unwrap(),
+            start: 3,
+            limit: Some(200),
+        };
+        assert_eq!(labels(&q), "/content/42/label?start=3&limit=200");
+        let q = LabelsQuery { limit: None, ..q };
+        assert_eq!(labels(&q), "/content/42/label?start=3");
     }
 }

@@ -1,5 +1,7 @@
-//! Query-string allowlists for the two content-list routes: `GET /wiki/rest/api/content/search`
-//! (CQL) and the content listing `GET /wiki/rest/api/content` (space, type, title).
+//! Query-string allowlists for the content-list routes: `GET /wiki/rest/api/content/search`
+//! (CQL), the content listing `GET /wiki/rest/api/content` (space, type, title), a page's
+//! `child/page` and `descendant/page` (paging and expansions only), and a page's `label` list
+//! (`start` and `limit` only).
 //!
 //! Guarantees: the same strict decoding, duplicate and unknown-parameter refusals as
 //! `query.rs`; `expand` accepts only `space`, `metadata.labels`, `ancestors` and `version` —
@@ -8,14 +10,20 @@
 //! [`QueryError::BadValue`].
 //!
 //! Deliberately not done: Confluence's `cursor`, `cqlcontext`, `status`, `postingDay`,
-//! `orderby` and `trigger` parameters are refused, not passed; CQL is not parsed here.
+//! `orderby` and `trigger` parameters are refused, not passed, and so are `parentVersion` of the
+//! page-tree routes and `prefix` of the label list; CQL is not parsed here.
 
 use super::query::{
     pairs, parse_cql, parse_expand, parse_number, refused_expansion, set_once, unknown, QueryError,
     DEFAULT_LIMIT, MAX_LIMIT, MAX_START,
 };
-use super::{ContentListQuery, ContentSearchQuery, ListExpand, ListType};
-use crate::ids::SpaceKey;
+use super::{
+    ContentListQuery, ContentSearchQuery, LabelsQuery, ListExpand, ListType, PageTreeQuery,
+};
+use crate::ids::{ContentId, SpaceKey};
+
+/// Largest `limit` of a label list (Confluence's own default and cap).
+pub const MAX_LABEL_LIMIT: u32 = 200;
 
 /// Longest `title` accepted, in bytes (Confluence titles are at most 255 characters).
 const MAX_TITLE_BYTES: usize = 1024;
@@ -70,7 +78,51 @@ pub(super) fn parse_content_list(raw: Option<&str>) -> Result<ContentListQuery, 
     })
 }
 
-/// `start`, `limit` and `expand`, shared by both list routes.
+/// Parses the query of `content/{id}/child/page` and `content/{id}/descendant/page`.
+pub(super) fn parse_page_tree(
+    id: ContentId,
+    raw: Option<&str>,
+) -> Result<PageTreeQuery, QueryError> {
+    let mut page = Paging::default();
+    for (name, value) in pairs(raw)? {
+        if !page.take(&name, &value)? {
+            return Err(unknown(&name));
+        }
+    }
+    Ok(PageTreeQuery {
+        id,
+        start: page.start.unwrap_or(0),
+        limit: page.limit.unwrap_or(DEFAULT_LIMIT),
+        expand: page.expand.unwrap_or_default(),
+    })
+}
+
+/// Parses the query of `content/{id}/label`: `start` and `limit` (`1..=MAX_LABEL_LIMIT`).
+pub(super) fn parse_labels(id: ContentId, raw: Option<&str>) -> Result<LabelsQuery, QueryError> {
+    let (mut start, mut limit) = (None, None);
+    for (name, value) in pairs(raw)? {
+        match name.as_str() {
+            "start" => set_once(
+                &mut start,
+                "start",
+                parse_number("start", &value, 0, MAX_START)?,
+            )?,
+            "limit" => set_once(
+                &mut limit,
+                "limit",
+                parse_number("limit", &value, 1, MAX_LABEL_LIMIT)?,
+            )?,
+            _ => return Err(unknown(&name)),
+        }
+    }
+    Ok(LabelsQuery {
+        id,
+        start: start.unwrap_or(0),
+        limit,
+    })
+}
+
+/// `start`, `limit` and `expand`, shared by the list routes.
 #[derive(Default)]
 struct Paging {
     start: Option<u32>,

@@ -92,7 +92,12 @@ const CASES: &[(&str, &str, &str)] = &[
     ("GET", "/wiki/rest/api/content/-1", "not_found"),
     ("GET", "/wiki/rest/api/content/123456789012345678901", "not_found"),
     ("GET", "/wiki/rest/api/content/123/child", "not_found"),
-    ("GET", "/wiki/rest/api/content/123/child/page", "not_found"),
+    ("GET", "/wiki/rest/api/content/123/child/attachment", "not_found"),
+    ("GET", "/wiki/rest/api/content/123/child/Page", "not_found"),
+    ("GET", "/wiki/rest/api/content/123/descendant/comment", "not_found"),
+    ("GET", "/wiki/rest/api/content/123/labels", "not_found"),
+    ("GET", "/wiki/rest/api/content/12a/label", "not_found"),
+    ("GET", "/wiki/rest/api/content/search/child/page", "not_found"),
     ("GET", "/wiki/rest/api/content/123/descendant", "not_found"),
     ("GET", "/wiki/rest/api/content/search/x?cql=x", "not_found"),
     ("GET", "/wiki/rest/api/content/Search?cql=x", "not_found"),
@@ -194,6 +199,28 @@ const CASES: &[(&str, &str, &str)] = &[
     ("GET", "/wiki/rest/api/content?expand=body.storage", "query_bad_value"),
     ("GET", "/wiki/rest/api/content?expand=children.page", "query_bad_value"),
     ("GET", "/wiki/rest/api/content?limit=101", "query_bad_value"),
+    // A page's children, descendants and labels.
+    ("GET", "/wiki/rest/api/content/123/child/page", "child_pages"),
+    ("HEAD", "/wiki/rest/api/content/123/child/page?start=2&limit=100&expand=space,metadata.labels,ancestors,version", "child_pages"),
+    ("GET", "/wiki/rest/api/content/123/child/p%61ge", "child_pages"),
+    ("GET", "/wiki/rest/api/content/123/child/page?parentVersion=1", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/content/123/child/page?cql=x", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/content/123/child/page?expand=body.view", "query_rendered_format"),
+    ("GET", "/wiki/rest/api/content/123/child/page?expand=body.storage", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content/123/child/page?expand=children.page", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content/123/child/page?limit=101", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content/123/child/page?start=1&start=2", "query_duplicate_parameter"),
+    ("GET", "/wiki/rest/api/content/123/descendant/page", "descendant_pages"),
+    ("GET", "/wiki/rest/api/content/123/descendant/page?limit=1&expand=version", "descendant_pages"),
+    ("GET", "/wiki/rest/api/content/123/descendant/page?expand=body.export_view", "query_rendered_format"),
+    ("GET", "/wiki/rest/api/content/123/descendant/page?depth=all", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/content/123/label", "labels"),
+    ("HEAD", "/wiki/rest/api/content/123/label?start=0&limit=200", "labels"),
+    ("GET", "/wiki/rest/api/content/123/label?limit=201", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content/123/label?limit=0", "query_bad_value"),
+    ("GET", "/wiki/rest/api/content/123/label?prefix=global", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/content/123/label?expand=space", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/content/123/label?name=org-acme", "query_unknown_parameter"),
 ];
 
 #[test]
@@ -333,6 +360,37 @@ fn list_routes_carry_their_typed_parameters_with_defaults() {
         panic!("not a listing")
     };
     assert_eq!((bare.space_key, bare.title), (None, None));
+}
+
+#[test]
+fn page_tree_and_label_routes_carry_the_id_and_their_parameters() {
+    let uri: Uri = "/wiki/rest/api/content/4711/child/page?limit=7&expand=version"
+        .parse()
+        .unwrap();
+    let Ok(Route::ChildPages(q)) = classify(&Method::GET, &uri) else {
+        panic!("not child pages")
+    };
+    assert_eq!(q.id.as_str(), "4711");
+    assert_eq!((q.start, q.limit), (0, 7));
+    assert_eq!(q.expand, vec![ListExpand::Version]);
+
+    let uri: Uri = "/wiki/rest/api/content/42/descendant/page".parse().unwrap();
+    let Ok(Route::DescendantPages(q)) = classify(&Method::GET, &uri) else {
+        panic!("not descendant pages")
+    };
+    assert_eq!((q.id.as_str(), q.start, q.limit), ("42", 0, DEFAULT_LIMIT));
+    assert!(q.expand.is_empty());
+
+    let uri: Uri = "/wiki/rest/api/content/42/label?start=3".parse().unwrap();
+    let Ok(Route::Labels(q)) = classify(&Method::GET, &uri) else {
+        panic!("not labels")
+    };
+    assert_eq!((q.id.as_str(), q.start, q.limit), ("42", 3, None));
+    let uri: Uri = "/wiki/rest/api/content/42/label?limit=200".parse().unwrap();
+    let Ok(Route::Labels(q)) = classify(&Method::GET, &uri) else {
+        panic!("not labels")
+    };
+    assert_eq!(q.limit, Some(MAX_LABEL_LIMIT));
 }
 
 #[test]

@@ -264,6 +264,13 @@ fn wiki_route(
                 &content_page(ctx, &ctx.corpus.children(id), &expand, &self_path),
             )
         }
+        ["descendant", "page"] => {
+            let self_path = format!("/rest/api/content/{id}/descendant/page");
+            Reply::json(
+                200,
+                &content_page(ctx, &ctx.corpus.descendants(id), &expand, &self_path),
+            )
+        }
         _ => not_found_uri(state, req),
     };
     (WikiRoute::Content, reply)

@@ -274,6 +274,35 @@ async fn content_by_id_expands_like_confluence() {
 }
 
 #[tokio::test]
+async fn child_and_descendant_pages_list_the_corpus_tree() {
+    let sim = sim().await;
+    for (relation, expected) in [
+        ("child", sim.corpus().children("200000")),
+        ("descendant", sim.corpus().descendants("200000")),
+    ] {
+        let v = get(
+            &sim,
+            &format!("/wiki/rest/api/content/200000/{relation}/page"),
+        )
+        .await
+        .json();
+        let ids: Vec<&str> = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        let want: Vec<&str> = expected.iter().map(|i| i.id.as_str()).collect();
+        assert!(!want.is_empty(), "200000 has pages below it");
+        assert_eq!(ids, want, "{relation}");
+    }
+    assert!(
+        sim.corpus().descendants("200000").len() > sim.corpus().children("200000").len(),
+        "the subtree is deeper than one level"
+    );
+}
+
+#[tokio::test]
 async fn unknown_content_and_routes_answer_404_in_confluence_shape() {
     let sim = sim().await;
     let a = get(&sim, "/wiki/rest/api/content/999999").await;

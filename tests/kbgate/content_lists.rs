@@ -13,7 +13,7 @@ fn enc(s: &str) -> String {
 }
 
 /// Follows kbgate's own `_links.next` from `first`; returns the item ids in order.
-async fn all_pages(stack: &Stack, c: &Customer, first: &str) -> Vec<String> {
+pub(crate) async fn all_pages(stack: &Stack, c: &Customer, first: &str) -> Vec<String> {
     let mut target = first.to_owned();
     let mut ids = Vec::new();
     let base = format!("http://{}", stack.addr());
@@ -60,7 +60,7 @@ async fn all_pages(stack: &Stack, c: &Customer, first: &str) -> Vec<String> {
 }
 
 /// The ids as a set, after checking that none came twice.
-fn unique(name: &str, ids: &[String]) -> BTreeSet<String> {
+pub(crate) fn unique(name: &str, ids: &[String]) -> BTreeSet<String> {
     let set: BTreeSet<String> = ids.iter().cloned().collect();
     assert_eq!(set.len(), ids.len(), "{name}: no item twice across pages");
     set
