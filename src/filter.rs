@@ -28,7 +28,8 @@
 //! - `plan`: render operations and their executor.
 //! - `content`: the Content object (both routes); `labels`: `metadata.labels` and completeness.
 //! - `search`: site search; `single`: content by id; `list`: content lists (`content/search`,
-//!   the `content` listing, a page's children and descendants); `label_list`: a page's labels.
+//!   the `content` listing, a page's children and descendants); `label_list`: a page's labels;
+//!   `space_list`: spaces (the list and one space), reduced to their plain fields.
 //! - `urls`: what a search display URL points at.
 
 mod content;
@@ -41,6 +42,7 @@ mod list;
 mod plan;
 mod search;
 mod single;
+mod space_list;
 pub mod storage;
 mod urls;
 
@@ -57,6 +59,10 @@ pub use label_list::{render_label_list, scan_label_list, LabelListScan};
 pub use list::{render_list, scan_list, ListScan};
 pub use search::{render_search, render_search_with, scan_search, ResultScan, SearchScan};
 pub use single::{render_content, scan_content, ContentScan};
+pub use space_list::{
+    render_space, render_space_list, scan_space, scan_space_list, RenderedSpaces, SpaceListScan,
+    SpaceScan,
+};
 
 /// The internal result: the error is boxed so a scanner result (a span, a token) fits in two
 /// registers instead of going through memory on every call. Errors are rare; the box is free.

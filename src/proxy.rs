@@ -9,6 +9,7 @@ mod body_rewrite;
 pub mod error;
 mod links;
 mod lists;
+mod spaces;
 mod upstream_request;
 
 use std::collections::HashMap;
@@ -68,6 +69,8 @@ pub async fn handle<B>(
             content_list(app, &orgs, &list, request_id).await
         }
         Route::Labels(query) => labels(app, &orgs, &query, request_id).await,
+        Route::Spaces(query) => spaces::spaces(app, &orgs, &query, request_id).await,
+        Route::Space(query) => spaces::space(app, &orgs, &query, request_id).await,
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! This is step 3 of DESIGN.md §2. [`classify`] is the only way a client request becomes an
 //! upstream request: it canonicalizes the path with [`canonicalize`] (the one canonicalizer,
-//! `path.rs`), matches the canonical segments case-sensitively against seven routes, and parses
+//! `path.rs`), matches the canonical segments case-sensitively against nine routes, and parses
 //! the query against that route's parameter allowlist (`query.rs`, `list.rs`). The forwarded URI is built
 //! later **from the [`Route`]**, never from the raw input, so the decision and the forwarded
 //! request come from the same data (threats.md §0.8, H3).
@@ -10,7 +10,7 @@
 //! Guarantees: only `GET` and `HEAD` (exact, upper case) pass; only `/wiki/rest/api/search`,
 //! `/wiki/rest/api/content/search`, `/wiki/rest/api/content`,
 //! `/wiki/rest/api/content/{1–20 digits}` and its `/child/page`, `/descendant/page` and
-//! `/label` match; every unknown
+//! `/label`, `/wiki/rest/api/space` and `/wiki/rest/api/space/{key}` match; every unknown
 //! parameter or expansion is refused, never dropped; rendered body formats are refused.
 //!
 //! Deliberately not done: the URI's scheme and authority are ignored (HTTP/2 always carries
@@ -44,11 +44,16 @@ pub enum Route {
     DescendantPages(PageTreeQuery),
     /// `GET /wiki/rest/api/content/{id}/label`: a page's labels.
     Labels(LabelsQuery),
+    /// `GET /wiki/rest/api/space`: the spaces (for a customer: the KB spaces only).
+    Spaces(SpacesQuery),
+    /// `GET /wiki/rest/api/space/{key}`: one space.
+    Space(SpaceQuery),
 }
 
 impl Route {
     /// A stable name for logs and metrics: `"search"`, `"content"`, `"content_search"`,
-    /// `"content_list"`, `"child_pages"`, `"descendant_pages"` or `"labels"`.
+    /// `"content_list"`, `"child_pages"`, `"descendant_pages"`, `"labels"`, `"spaces"` or
+    /// `"space"`.
     pub fn name(&self) -> &'static str {
         match self {
             Route::Search(_) => "search",
@@ -58,6 +63,8 @@ impl Route {
             Route::ChildPages(_) => "child_pages",
             Route::DescendantPages(_) => "descendant_pages",
             Route::Labels(_) => "labels",
+            Route::Spaces(_) => "spaces",
+            Route::Space(_) => "space",
         }
     }
 }
@@ -213,6 +220,22 @@ pub struct LabelsQuery {
     pub limit: Option<u32>,
 }
 
+/// The validated parameters of `GET /wiki/rest/api/space`. No `expand` is accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpacesQuery {
+    /// Offset of the first space, `0..=MAX_START`; default 0.
+    pub start: u32,
+    /// Page size, `1..=MAX_LIMIT`; default [`DEFAULT_LIMIT`].
+    pub limit: u32,
+}
+
+/// The validated `GET /wiki/rest/api/space/{key}` (no parameters are accepted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpaceQuery {
+    /// The space key from the path (a valid [`SpaceKey`]; any other segment is a 404).
+    pub key: SpaceKey,
+}
+
 /// The `type` of a content listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ListType {
@@ -347,6 +370,15 @@ pub fn classify(method: &http::Method, uri: &http::Uri) -> Result<Route, RouteEr
             let id = query::numeric_content_id(id).ok_or(RouteError::NotFound)?;
             let query = list::parse_labels(id, uri.query()).map_err(RouteError::BadQuery)?;
             Ok(Route::Labels(query))
+        }
+        ["wiki", "rest", "api", "space"] => {
+            let query = list::parse_spaces(uri.query()).map_err(RouteError::BadQuery)?;
+            Ok(Route::Spaces(query))
+        }
+        ["wiki", "rest", "api", "space", key] => {
+            let key = SpaceKey::new(key).map_err(|_| RouteError::NotFound)?;
+            list::parse_no_parameters(uri.query()).map_err(RouteError::BadQuery)?;
+            Ok(Route::Space(SpaceQuery { key }))
         }
         ["wiki", "rest", "api", "content", id] => {
             let id = query::numeric_content_id(id).ok_or(RouteError::NotFound)?;

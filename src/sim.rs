@@ -86,6 +86,7 @@ mod http;
 pub mod idp;
 mod json;
 mod search;
+mod spaces;
 
 #[cfg(test)]
 mod corpus_tests;

@@ -6,6 +6,7 @@
 //! - `content`: pages by id; hidden and missing look the same.
 //! - `content_lists`: content search and the listing show exactly the caller's articles.
 //! - `children`: a page's children, descendants and labels; hidden pages look missing.
+//! - `spaces`: only the KB space exists for a customer, reduced to its plain fields.
 //! - `cql_injection`: no customer query widens what they see.
 //! - `tokens`: every bad token is a 401, and none reaches upstream.
 //! - `paths`: ambiguous paths and methods are refused and never forwarded.
@@ -31,6 +32,9 @@ mod content_lists;
 
 #[path = "kbgate/children.rs"]
 mod children;
+
+#[path = "kbgate/spaces.rs"]
+mod spaces;
 
 #[path = "kbgate/cql_injection.rs"]
 mod cql_injection;

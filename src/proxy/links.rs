@@ -3,7 +3,7 @@
 //! Paging links carry the customer's own CQL (re-serialized from tokens) and offsets, never the
 //! wrapped query or an upstream cursor: every page request is wrapped again.
 
-use crate::ids::ContentId;
+use crate::ids::{ContentId, SpaceKey};
 use crate::route::{ContentListQuery, ContentQuery, LabelsQuery, ListExpand};
 
 /// Builds public kbgate URLs.
@@ -121,6 +121,23 @@ impl Links {
         )
     }
 
+    /// A space-list URL: `space?start=…&limit=…`.
+    pub fn spaces(&self, start: u32, limit: u32) -> String {
+        format!(
+            "{}{}/space?start={start}&limit={limit}",
+            self.public_url, self.api_prefix
+        )
+    }
+
+    /// A space URL: `space/{key}` (a valid key needs no escaping).
+    pub fn space(&self, key: &str) -> String {
+        match SpaceKey::new(key) {
+            Ok(key) => format!("{}{}/space/{key}", self.public_url, self.api_prefix),
+            // Not reachable for a kept space (kept keys are configured keys); never echo it.
+            Err(_) => format!("{}{}/space", self.public_url, self.api_prefix),
+        }
+    }
+
     /// A content URL.
     pub fn content(&self, q: &ContentQuery) -> String {
         format!("{}{}/content/{}", self.public_url, self.api_prefix, q.id)
@@ -209,6 +226,23 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&empty).unwrap();
         assert_eq!(v["size"], 0);
         assert!(v.get("totalSize").is_none());
+    }
+
+    #[test]
+    fn space_links_name_the_paging_or_the_key_and_never_an_invalid_key() {
+        let l = Links::new("https://kb.example.com", "/wiki/rest/api");
+        assert_eq!(
+            l.spaces(25, 5),
+            "https://kb.example.com/wiki/rest/api/space?start=25&limit=5"
+        );
+        assert_eq!(
+            l.space("KB"),
+            "https://kb.example.com/wiki/rest/api/space/KB"
+        );
+        assert_eq!(
+            l.space("K\"/x"),
+            "https://kb.example.com/wiki/rest/api/space"
+        );
     }
 
     #[test]

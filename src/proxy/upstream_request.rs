@@ -1,7 +1,8 @@
 //! Step 4: the upstream request, built from the classified [`Route`](crate::route::Route) —
 //! never from the client's raw URI — so the decision and the forwarded request are the same.
 
-use crate::route::{ContentQuery, Excerpt, LabelsQuery, ListExpand, SearchQuery};
+use crate::ids::SpaceKey;
+use crate::route::{ContentQuery, Excerpt, LabelsQuery, ListExpand, SearchQuery, SpacesQuery};
 
 /// Expansions the post-filter needs on every search result.
 const SEARCH_EXPANDS: &[&str] = &[
@@ -85,9 +86,39 @@ pub fn labels(q: &LabelsQuery) -> String {
     format!("/content/{}/label?{}", q.id, query.finish())
 }
 
+/// `/space?spaceKey=…&start=…&limit=…`: only the given (KB) spaces are asked for, so paging
+/// counts only spaces a customer may see; the post-filter checks every key again.
+pub fn spaces<'k>(keys: impl IntoIterator<Item = &'k SpaceKey>, q: &SpacesQuery) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for key in keys {
+        query.append_pair("spaceKey", key.as_str());
+    }
+    query
+        .append_pair("start", &q.start.to_string())
+        .append_pair("limit", &q.limit.to_string());
+    format!("/space?{}", query.finish())
+}
+
+/// `/space/{key}`: one space (asked only for a KB space). The key's characters
+/// (`A-Za-z0-9_~`) need no escaping in a path.
+pub fn space(key: &SpaceKey) -> String {
+    format!("/space/{key}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spaces_ask_only_for_the_given_keys_with_the_clients_paging() {
+        let keys = [SpaceKey::new("KB").unwrap(), SpaceKey::new("HELP").unwrap()];
+        let q = SpacesQuery { start: 5, limit: 2 };
+        assert_eq!(
+            spaces(&keys, &q),
+            "/space?spaceKey=KB&spaceKey=HELP&start=5&limit=2"
+        );
+        assert_eq!(space(&keys[0]), "/space/KB");
+    }
 
     #[test]
     fn content_lists_ask_for_the_metadata_the_policy_needs_plus_the_clients_expansions() {

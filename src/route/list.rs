@@ -1,7 +1,8 @@
 //! Query-string allowlists for the content-list routes: `GET /wiki/rest/api/content/search`
 //! (CQL), the content listing `GET /wiki/rest/api/content` (space, type, title), a page's
-//! `child/page` and `descendant/page` (paging and expansions only), and a page's `label` list
-//! (`start` and `limit` only).
+//! `child/page` and `descendant/page` (paging and expansions only), a page's `label` list
+//! (`start` and `limit` only), the space list (`start` and `limit` only) and a single space (no
+//! parameters at all).
 //!
 //! Guarantees: the same strict decoding, duplicate and unknown-parameter refusals as
 //! `query.rs`; `expand` accepts only `space`, `metadata.labels`, `ancestors` and `version` —
@@ -11,7 +12,8 @@
 //!
 //! Deliberately not done: Confluence's `cursor`, `cqlcontext`, `status`, `postingDay`,
 //! `orderby` and `trigger` parameters are refused, not passed, and so are `parentVersion` of the
-//! page-tree routes and `prefix` of the label list; CQL is not parsed here.
+//! page-tree routes, `prefix` of the label list, and every parameter of the space routes other
+//! than paging (`expand`, `spaceKey`, `type`, `status`, `label`, …); CQL is not parsed here.
 
 use super::query::{
     pairs, parse_cql, parse_expand, parse_number, refused_expansion, set_once, unknown, QueryError,
@@ -19,6 +21,7 @@ use super::query::{
 };
 use super::{
     ContentListQuery, ContentSearchQuery, LabelsQuery, ListExpand, ListType, PageTreeQuery,
+    SpacesQuery,
 };
 use crate::ids::{ContentId, SpaceKey};
 
@@ -120,6 +123,38 @@ pub(super) fn parse_labels(id: ContentId, raw: Option<&str>) -> Result<LabelsQue
         start: start.unwrap_or(0),
         limit,
     })
+}
+
+/// Parses the query of `GET /wiki/rest/api/space`: `start` and `limit` (`1..=MAX_LIMIT`).
+pub(super) fn parse_spaces(raw: Option<&str>) -> Result<SpacesQuery, QueryError> {
+    let (mut start, mut limit) = (None, None);
+    for (name, value) in pairs(raw)? {
+        match name.as_str() {
+            "start" => set_once(
+                &mut start,
+                "start",
+                parse_number("start", &value, 0, MAX_START)?,
+            )?,
+            "limit" => set_once(
+                &mut limit,
+                "limit",
+                parse_number("limit", &value, 1, MAX_LIMIT)?,
+            )?,
+            _ => return Err(unknown(&name)),
+        }
+    }
+    Ok(SpacesQuery {
+        start: start.unwrap_or(0),
+        limit: limit.unwrap_or(DEFAULT_LIMIT),
+    })
+}
+
+/// Accepts only an absent or empty query (`GET /wiki/rest/api/space/{key}`).
+pub(super) fn parse_no_parameters(raw: Option<&str>) -> Result<(), QueryError> {
+    match pairs(raw)?.first() {
+        Some((name, _)) => Err(unknown(name)),
+        None => Ok(()),
+    }
 }
 
 /// `start`, `limit` and `expand`, shared by the list routes.

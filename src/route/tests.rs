@@ -102,7 +102,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("GET", "/wiki/rest/api/content/search/x?cql=x", "not_found"),
     ("GET", "/wiki/rest/api/content/Search?cql=x", "not_found"),
     ("GET", "/wiki/rest/api/Content?spaceKey=KB", "not_found"),
-    ("GET", "/wiki/rest/api/space", "not_found"),
+    ("GET", "/wiki/rest/api/space/KB/content", "not_found"),
     ("GET", "/wiki/api/v2/pages/123", "not_found"),
     ("GET", "/wiki/rest/api/label?name=org-acme", "not_found"),
     ("GET", "/wiki/rest/api/content/123/pdfexport", "not_found"),
@@ -221,6 +221,24 @@ const CASES: &[(&str, &str, &str)] = &[
     ("GET", "/wiki/rest/api/content/123/label?prefix=global", "query_unknown_parameter"),
     ("GET", "/wiki/rest/api/content/123/label?expand=space", "query_unknown_parameter"),
     ("GET", "/wiki/rest/api/content/123/label?name=org-acme", "query_unknown_parameter"),
+    // Spaces: paging only for the list, nothing at all for one space; no expansions.
+    ("GET", "/wiki/rest/api/space", "spaces"),
+    ("HEAD", "/wiki/rest/api/space?start=5&limit=100", "spaces"),
+    ("GET", "/wiki/rest/api/space?limit=0", "query_bad_value"),
+    ("GET", "/wiki/rest/api/space?limit=101", "query_bad_value"),
+    ("GET", "/wiki/rest/api/space?start=1&start=1", "query_duplicate_parameter"),
+    ("GET", "/wiki/rest/api/space?expand=homepage", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/space?spaceKey=ENG", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/space?type=personal", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/space/KB", "space"),
+    ("HEAD", "/wiki/rest/api/space/~user1", "space"),
+    ("GET", "/wiki/rest/api/space/KB?", "space"),
+    ("GET", "/wiki/rest/api/space/KB?expand=description.plain", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/space/KB?start=0", "query_unknown_parameter"),
+    ("GET", "/wiki/rest/api/space/K-B", "not_found"),
+    ("GET", "/wiki/rest/api/space/K%22B", "not_found"),
+    ("GET", "/wiki/rest/api/space/KB/content", "not_found"),
+    ("POST", "/wiki/rest/api/space", "method_not_allowed"),
 ];
 
 #[test]
@@ -391,6 +409,23 @@ fn page_tree_and_label_routes_carry_the_id_and_their_parameters() {
         panic!("not labels")
     };
     assert_eq!(q.limit, Some(MAX_LABEL_LIMIT));
+}
+
+#[test]
+fn space_routes_carry_their_paging_and_key() {
+    let uri: Uri = "/wiki/rest/api/space?start=4".parse().unwrap();
+    assert_eq!(
+        classify(&Method::GET, &uri),
+        Ok(Route::Spaces(SpacesQuery {
+            start: 4,
+            limit: DEFAULT_LIMIT
+        }))
+    );
+    let uri: Uri = "/wiki/rest/api/space/KB".parse().unwrap();
+    let Ok(Route::Space(q)) = classify(&Method::GET, &uri) else {
+        panic!("not a space")
+    };
+    assert_eq!(q.key.as_str(), "KB");
 }
 
 #[test]

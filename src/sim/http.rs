@@ -29,6 +29,7 @@ use super::faults::{self, Fault, WikiRoute};
 use super::idp;
 use super::json::J;
 use super::search::{search, Params};
+use super::spaces;
 use super::{RecordedRequest, State, MAX_RECORDED};
 
 /// Response body type of every simulator answer.
@@ -242,6 +243,17 @@ fn wiki_route(
     if path == "/wiki/rest/api/content" {
         let (status, body) = content_list::content_listing(ctx, params);
         return (WikiRoute::Content, Reply::json(status, &body));
+    }
+    if path == "/wiki/rest/api/space" {
+        let (status, body) = spaces::space_list(ctx, params);
+        return (WikiRoute::Other, Reply::json(status, &body));
+    }
+    if let Some(key) = path
+        .strip_prefix("/wiki/rest/api/space/")
+        .filter(|key| !key.is_empty() && !key.contains('/'))
+    {
+        let (status, body) = spaces::space_by_key(ctx, key, params);
+        return (WikiRoute::Other, Reply::json(status, &body));
     }
     let Some(rest) = path.strip_prefix("/wiki/rest/api/content/") else {
         return (WikiRoute::Other, not_found_uri(state, req));

@@ -308,9 +308,27 @@ async fn unknown_content_and_routes_answer_404_in_confluence_shape() {
     let a = get(&sim, "/wiki/rest/api/content/999999").await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert_eq!(a.json()["message"], "No content found with id: 999999");
-    let b = get(&sim, "/wiki/rest/api/space").await;
+    let b = get(&sim, "/wiki/rest/api/space/KB/settings").await;
     assert_eq!(b.status, StatusCode::NOT_FOUND);
     assert_eq!(b.json()["statusCode"], 404);
+}
+
+#[tokio::test]
+async fn spaces_are_served_in_cloud_shape_and_an_unknown_space_is_404() {
+    let sim = sim().await;
+    let list = get(&sim, "/wiki/rest/api/space?spaceKey=KB").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let v = list.json();
+    assert_eq!(v["size"], 1);
+    assert_eq!(v["results"][0]["key"], "KB");
+    assert!(v["results"][0]["_expandable"]["homepage"].is_string());
+    let one = get(&sim, "/wiki/rest/api/space/ENG").await;
+    assert_eq!(
+        (one.status, one.json()["key"].as_str()),
+        (StatusCode::OK, Some("ENG"))
+    );
+    let none = get(&sim, "/wiki/rest/api/space/NOPE").await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

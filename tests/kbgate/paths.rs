@@ -27,7 +27,7 @@ async fn ambiguous_and_unknown_targets_are_refused_and_never_forwarded() {
         ("/wiki/rest/api/content/100001%23x", &[400]),
         ("/wiki/rest/api/content/abc", &[404]),
         ("/wiki/rest/api/content/100001/child", &[404]),
-        ("/wiki/rest/api/space", &[404]),
+        ("/wiki/rest/api/space/KB/content", &[404]),
         ("/wiki/rest/api/label?name=org-acme", &[404]),
         ("/wiki/rest/api/contentbody/convert/view", &[404]),
         ("/gateway/api/graphql", &[404]),
