@@ -19,7 +19,7 @@ use std::ops::Range;
 
 use super::json::Cursor;
 use super::labels::links_have_next;
-use super::plan::write_json_str;
+use super::plan::{write_links_and_close, write_paging};
 use super::{FilterError, Res, SearchLinks};
 
 /// The scan of one label-list answer.
@@ -168,21 +168,8 @@ pub fn render_label_list(
         }
         out.push(b'}');
     }
-    out.extend_from_slice(b"],\"start\":");
-    out.extend_from_slice(scan.start.to_string().as_bytes());
-    out.extend_from_slice(b",\"limit\":");
-    out.extend_from_slice(scan.limit.to_string().as_bytes());
-    out.extend_from_slice(b",\"size\":");
-    out.extend_from_slice(scan.labels.len().to_string().as_bytes());
-    out.extend_from_slice(b",\"_links\":{\"base\":");
-    write_json_str(&mut out, links.base);
-    out.extend_from_slice(b",\"context\":\"/wiki\",\"self\":");
-    write_json_str(&mut out, links.self_link);
-    if let Some(next) = links.next_link {
-        out.extend_from_slice(b",\"next\":");
-        write_json_str(&mut out, next);
-    }
-    out.extend_from_slice(b"}}");
+    write_paging(&mut out, scan.start, scan.limit, scan.labels.len());
+    write_links_and_close(&mut out, links);
     Ok(out)
 }
 

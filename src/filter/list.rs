@@ -22,7 +22,7 @@ use crate::policy::{Ancestors, ItemMeta};
 use super::content::{scan_content_object, Ctx};
 use super::json::Cursor;
 use super::labels::links_have_next;
-use super::plan::{execute, write_json_str, Cond, Op, Plan, SlotValues};
+use super::plan::{execute, write_links_and_close, write_paging, Cond, Op, Plan, SlotValues};
 use super::{FilterError, Rendered, Res, SearchLinks};
 
 /// The scan of one content-list answer: every item's metadata and the plan to render it.
@@ -202,21 +202,8 @@ fn render_list_inner(
         &mut cond,
     )?;
     let removed = scan.items.len().saturating_sub(kept);
-    out.extend_from_slice(b"],\"start\":");
-    out.extend_from_slice(scan.start.to_string().as_bytes());
-    out.extend_from_slice(b",\"limit\":");
-    out.extend_from_slice(scan.limit.to_string().as_bytes());
-    out.extend_from_slice(b",\"size\":");
-    out.extend_from_slice(kept.to_string().as_bytes());
-    out.extend_from_slice(b",\"_links\":{\"base\":");
-    write_json_str(&mut out, links.base);
-    out.extend_from_slice(b",\"context\":\"/wiki\",\"self\":");
-    write_json_str(&mut out, links.self_link);
-    if let Some(next) = links.next_link {
-        out.extend_from_slice(b",\"next\":");
-        write_json_str(&mut out, next);
-    }
-    out.extend_from_slice(b"}}");
+    write_paging(&mut out, scan.start, scan.limit, kept);
+    write_links_and_close(&mut out, links);
     Ok(Rendered {
         body: out,
         kept,

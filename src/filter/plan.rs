@@ -243,6 +243,30 @@ pub(super) fn execute(
     Ok(kept)
 }
 
+/// Closes a results array and writes the paging members every list answer carries:
+/// `],"start":S,"limit":L,"size":N` (the top-level object stays open).
+pub(super) fn write_paging(out: &mut Vec<u8>, start: u64, limit: u64, size: usize) {
+    out.extend_from_slice(b"],\"start\":");
+    out.extend_from_slice(start.to_string().as_bytes());
+    out.extend_from_slice(b",\"limit\":");
+    out.extend_from_slice(limit.to_string().as_bytes());
+    out.extend_from_slice(b",\"size\":");
+    out.extend_from_slice(size.to_string().as_bytes());
+}
+
+/// Writes kbgate's own `_links` member and closes the top-level object.
+pub(super) fn write_links_and_close(out: &mut Vec<u8>, links: &super::SearchLinks<'_>) {
+    out.extend_from_slice(b",\"_links\":{\"base\":");
+    write_json_str(out, links.base);
+    out.extend_from_slice(b",\"context\":\"/wiki\",\"self\":");
+    write_json_str(out, links.self_link);
+    if let Some(next) = links.next_link {
+        out.extend_from_slice(b",\"next\":");
+        write_json_str(out, next);
+    }
+    out.extend_from_slice(b"}}");
+}
+
 /// Appends `s` as a JSON string (quotes, backslashes and control characters escaped).
 pub(super) fn write_json_str(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -26,7 +26,7 @@ use crate::policy::{Ancestors, ItemMeta};
 use super::content::{keep_string, scan_content_object, ContentFacts, Ctx};
 use super::json::{Cursor, Span, Str};
 use super::labels::links_have_next;
-use super::plan::{execute, write_json_str, Cond, Op, Plan, SlotValues};
+use super::plan::{execute, write_links_and_close, write_paging, Cond, Op, Plan, SlotValues};
 use super::urls::{classify, Target};
 use super::{FilterError, Rendered, Res, SearchLinks};
 
@@ -476,12 +476,7 @@ fn render_search_inner(
     )?;
     let removed = scan.results.len().saturating_sub(kept);
 
-    out.extend_from_slice(b"],\"start\":");
-    out.extend_from_slice(scan.start.to_string().as_bytes());
-    out.extend_from_slice(b",\"limit\":");
-    out.extend_from_slice(scan.limit.to_string().as_bytes());
-    out.extend_from_slice(b",\"size\":");
-    out.extend_from_slice(kept.to_string().as_bytes());
+    write_paging(&mut out, scan.start, scan.limit, kept);
     if let Some(total) = scan.total_size {
         let removed = u64::try_from(removed).unwrap_or(u64::MAX);
         out.extend_from_slice(b",\"totalSize\":");
@@ -494,15 +489,7 @@ fn render_search_inner(
                 .ok_or(FilterError::Shape("body does not match its scan"))?,
         );
     }
-    out.extend_from_slice(b",\"_links\":{\"base\":");
-    write_json_str(&mut out, links.base);
-    out.extend_from_slice(b",\"context\":\"/wiki\",\"self\":");
-    write_json_str(&mut out, links.self_link);
-    if let Some(next) = links.next_link {
-        out.extend_from_slice(b",\"next\":");
-        write_json_str(&mut out, next);
-    }
-    out.extend_from_slice(b"}}");
+    write_links_and_close(&mut out, links);
     Ok(Rendered {
         body: out,
         kept,

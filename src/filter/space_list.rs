@@ -21,7 +21,7 @@ use std::ops::Range;
 
 use super::json::Cursor;
 use super::labels::links_have_next;
-use super::plan::write_json_str;
+use super::plan::{write_json_str, write_links_and_close, write_paging};
 use super::{FilterError, Res, SearchLinks};
 
 /// One scanned space: its decoded key and the byte ranges of its kept members.
@@ -234,21 +234,8 @@ pub fn render_space_list(
         write_space(&mut out, body, space, &space_link(&space.key))?;
         kept += 1;
     }
-    out.extend_from_slice(b"],\"start\":");
-    out.extend_from_slice(scan.start.to_string().as_bytes());
-    out.extend_from_slice(b",\"limit\":");
-    out.extend_from_slice(scan.limit.to_string().as_bytes());
-    out.extend_from_slice(b",\"size\":");
-    out.extend_from_slice(kept.to_string().as_bytes());
-    out.extend_from_slice(b",\"_links\":{\"base\":");
-    write_json_str(&mut out, links.base);
-    out.extend_from_slice(b",\"context\":\"/wiki\",\"self\":");
-    write_json_str(&mut out, links.self_link);
-    if let Some(next) = links.next_link {
-        out.extend_from_slice(b",\"next\":");
-        write_json_str(&mut out, next);
-    }
-    out.extend_from_slice(b"}}");
+    write_paging(&mut out, scan.start, scan.limit, kept);
+    write_links_and_close(&mut out, links);
     Ok(RenderedSpaces {
         body: out,
         removed: scan.spaces.len().saturating_sub(kept),
