@@ -149,14 +149,7 @@ async fn refused_page_tree_and_label_parameters_are_400_and_nothing_is_forwarded
         let raw = alice.get(&stack, target).await;
         assert_eq!(raw.status, 400, "{target}");
     }
-    let forwarded: Vec<String> = stack
-        .inner
-        .sim
-        .requests()
-        .into_iter()
-        .map(|r| r.path_and_query)
-        .filter(|p| p.starts_with("/wiki"))
-        .collect();
+    let forwarded = stack.forwarded_paths();
     assert!(forwarded.is_empty(), "forwarded: {forwarded:?}");
     stack.stop().await;
 }

@@ -238,14 +238,7 @@ async fn refused_list_parameters_are_400_and_nothing_is_forwarded() {
             String::from_utf8_lossy(&raw.body)
         );
     }
-    let forwarded: Vec<String> = stack
-        .inner
-        .sim
-        .requests()
-        .into_iter()
-        .map(|r| r.path_and_query)
-        .filter(|p| p.starts_with("/wiki"))
-        .collect();
+    let forwarded = stack.forwarded_paths();
     assert!(forwarded.is_empty(), "forwarded: {forwarded:?}");
     stack.stop().await;
 }

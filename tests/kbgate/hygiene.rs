@@ -27,13 +27,7 @@ async fn client_headers_never_reach_confluence() {
     alice.oracle.assert_clean(&raw.bytes, "hygiene");
     assert_eq!(raw.status, 200);
     assert_eq!(raw.header("x-request-id").as_deref(), Some("test-req-42"));
-    let upstream: Vec<_> = stack
-        .inner
-        .sim
-        .requests()
-        .into_iter()
-        .filter(|r| r.path_and_query.starts_with("/wiki"))
-        .collect();
+    let upstream = stack.forwarded();
     assert!(!upstream.is_empty());
     for r in upstream {
         let names: Vec<String> = r.headers.iter().map(|(k, _)| k.to_lowercase()).collect();

@@ -121,14 +121,7 @@ async fn ambiguous_and_unknown_targets_are_refused_and_never_forwarded() {
             raw.status
         );
     }
-    let forwarded: Vec<String> = stack
-        .inner
-        .sim
-        .requests()
-        .into_iter()
-        .map(|r| r.path_and_query)
-        .filter(|p| p.starts_with("/wiki"))
-        .collect();
+    let forwarded = stack.forwarded_paths();
     assert!(forwarded.is_empty(), "forwarded: {forwarded:?}");
     stack.stop().await;
 }

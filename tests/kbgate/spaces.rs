@@ -134,14 +134,7 @@ async fn refused_space_parameters_are_400_and_nothing_is_forwarded() {
         let raw = alice.get(&stack, target).await;
         assert_eq!(raw.status, 400, "{target}");
     }
-    let forwarded: Vec<String> = stack
-        .inner
-        .sim
-        .requests()
-        .into_iter()
-        .map(|r| r.path_and_query)
-        .filter(|p| p.starts_with("/wiki"))
-        .collect();
+    let forwarded = stack.forwarded_paths();
     assert!(forwarded.is_empty(), "forwarded: {forwarded:?}");
     stack.stop().await;
 }

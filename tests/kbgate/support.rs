@@ -63,6 +63,25 @@ impl Stack {
         send_raw(self.addr(), req.as_bytes()).await
     }
 
+    /// The requests kbgate sent to Confluence (`/wiki/…`) since the last `clear_requests`;
+    /// identity-provider fetches are left out.
+    pub fn forwarded(&self) -> Vec<kbgate::sim::RecordedRequest> {
+        self.inner
+            .sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.path_and_query.starts_with("/wiki"))
+            .collect()
+    }
+
+    /// The paths of [`Stack::forwarded`].
+    pub fn forwarded_paths(&self) -> Vec<String> {
+        self.forwarded()
+            .into_iter()
+            .map(|r| r.path_and_query)
+            .collect()
+    }
+
     /// Stops the stack and appends the oracle's running totals to
     /// `target/tmp/leak-oracle.log` (the test script reports the largest line).
     pub async fn stop(self) {

@@ -162,13 +162,7 @@ async fn every_bad_token_is_refused_without_detail_and_never_forwarded() {
             "{name}: no detail"
         );
     }
-    let forwarded: Vec<_> = stack
-        .inner
-        .sim
-        .requests()
-        .into_iter()
-        .filter(|r| r.path_and_query.starts_with("/wiki"))
-        .collect();
+    let forwarded = stack.forwarded();
     assert!(
         forwarded.is_empty(),
         "nothing forwarded: {:?}",
