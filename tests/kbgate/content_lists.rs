@@ -6,57 +6,23 @@ use std::collections::BTreeSet;
 
 use kbgate::sim::ContentKind;
 
-use crate::support::{Customer, Stack};
+use crate::support::{all_pages_from, Customer, Stack};
 
 fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// Follows kbgate's own `_links.next` from `first`; returns the item ids in order.
+/// Every page of a content list from `first`, through kbgate's own `next` links; returns the
+/// item ids. Lists carry no `totalSize` and no bodies.
 pub(crate) async fn all_pages(stack: &Stack, c: &Customer, first: &str) -> Vec<String> {
-    let mut target = first.to_owned();
-    let mut ids = Vec::new();
-    let base = format!("http://{}", stack.addr());
-    for _page in 0..100 {
-        let raw = c.get(stack, &target).await;
-        assert_eq!(
-            raw.status,
-            200,
-            "{} {target}: {}",
-            c.name,
-            String::from_utf8_lossy(&raw.body)
-        );
-        let v = raw.json();
-        let results = v["results"].as_array().expect("results array");
-        assert_eq!(
-            v["size"].as_u64(),
-            Some(results.len() as u64),
-            "size is the kept count"
-        );
-        assert!(v.get("totalSize").is_none() && v.get("cqlQuery").is_none());
+    let check = |v: &serde_json::Value| {
+        assert!(v.get("totalSize").is_none());
         assert_eq!(v["_links"]["context"], "/wiki");
-        for item in results {
-            let id = item["id"].as_str().expect("item id").to_owned();
+        for item in v["results"].as_array().into_iter().flatten() {
             assert!(item.get("body").is_none(), "lists carry no bodies");
-            for a in item["ancestors"].as_array().into_iter().flatten() {
-                let aid = a["id"].as_str().unwrap_or_default();
-                assert!(
-                    c.visible.contains(aid),
-                    "{}: hidden ancestor {aid} kept in {id}",
-                    c.name
-                );
-            }
-            ids.push(id);
         }
-        match v["_links"]["next"].as_str() {
-            Some(next) => {
-                assert!(next.starts_with(&base), "next points at kbgate: {next}");
-                target = next[base.len()..].to_owned();
-            }
-            None => return ids,
-        }
-    }
-    panic!("more than 100 pages");
+    };
+    all_pages_from(stack, c, first, |item| item, &check).await
 }
 
 /// The ids as a set, after checking that none came twice.

@@ -4,58 +4,16 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 
-use crate::support::{Customer, Stack, SCANNED_BYTES, SCANNED_RESPONSES};
+use crate::support::{all_pages_from, Customer, Stack, SCANNED_BYTES, SCANNED_RESPONSES};
 
 fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// Follows kbgate's own `_links.next` through every page; returns the result ids in order.
+/// Every page of a site search, through kbgate's own `next` links; returns the result ids.
 pub async fn all_pages(stack: &Stack, c: &Customer, cql: &str, limit: u32) -> Vec<String> {
-    let mut target = format!("/wiki/rest/api/search?cql={}&limit={limit}", enc(cql));
-    let mut ids = Vec::new();
-    for _page in 0..100 {
-        let raw = c.get(stack, &target).await;
-        assert_eq!(
-            raw.status,
-            200,
-            "{} {target}: {}",
-            c.name,
-            String::from_utf8_lossy(&raw.body)
-        );
-        let v = raw.json();
-        let results = v["results"].as_array().expect("results array");
-        assert_eq!(
-            v["size"].as_u64(),
-            Some(results.len() as u64),
-            "size is the kept count"
-        );
-        assert!(v.get("cqlQuery").is_none(), "the wrapper never echoes back");
-        for r in results {
-            let id = r["content"]["id"].as_str().expect("content id").to_owned();
-            for a in r["content"]["ancestors"].as_array().into_iter().flatten() {
-                let aid = a["id"].as_str().unwrap_or_default();
-                assert!(
-                    c.visible.contains(aid),
-                    "{}: hidden ancestor {aid} kept in result {id}",
-                    c.name
-                );
-            }
-            ids.push(id);
-        }
-        let base = format!("http://{}", stack.addr());
-        match v["_links"]["next"].as_str() {
-            Some(next) => {
-                assert!(
-                    next.starts_with(&base),
-                    "next link points at kbgate: {next}"
-                );
-                target = next[base.len()..].to_owned();
-            }
-            None => return ids,
-        }
-    }
-    panic!("more than 100 pages");
+    let first = format!("/wiki/rest/api/search?cql={}&limit={limit}", enc(cql));
+    all_pages_from(stack, c, &first, |r| &r["content"], &|_| {}).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -137,6 +137,63 @@ impl Customer {
     }
 }
 
+/// Follows kbgate's own `_links.next` from `first` through every page and returns the item ids
+/// in order. On every page: status 200, `size` equal to the kept count, no `cqlQuery`, `next`
+/// pointing at kbgate, and no hidden ancestor in any item. `content_of` picks the content
+/// object out of an item (a search result wraps it; a list item is it); `check_page` adds the
+/// checks of one answer shape.
+pub async fn all_pages_from(
+    stack: &Stack,
+    c: &Customer,
+    first: &str,
+    content_of: fn(&serde_json::Value) -> &serde_json::Value,
+    check_page: &dyn Fn(&serde_json::Value),
+) -> Vec<String> {
+    let mut target = first.to_owned();
+    let mut ids = Vec::new();
+    let base = format!("http://{}", stack.addr());
+    for _page in 0..100 {
+        let raw = c.get(stack, &target).await;
+        assert_eq!(
+            raw.status,
+            200,
+            "{} {target}: {}",
+            c.name,
+            String::from_utf8_lossy(&raw.body)
+        );
+        let v = raw.json();
+        let items = v["results"].as_array().expect("results array");
+        assert_eq!(
+            v["size"].as_u64(),
+            Some(items.len() as u64),
+            "size is the kept count"
+        );
+        assert!(v.get("cqlQuery").is_none(), "the wrapper never echoes back");
+        check_page(&v);
+        for item in items {
+            let content = content_of(item);
+            let id = content["id"].as_str().expect("content id").to_owned();
+            for a in content["ancestors"].as_array().into_iter().flatten() {
+                let aid = a["id"].as_str().unwrap_or_default();
+                assert!(
+                    c.visible.contains(aid),
+                    "{}: hidden ancestor {aid} kept in {id}",
+                    c.name
+                );
+            }
+            ids.push(id);
+        }
+        match v["_links"]["next"].as_str() {
+            Some(next) => {
+                assert!(next.starts_with(&base), "next points at kbgate: {next}");
+                target = next[base.len()..].to_owned();
+            }
+            None => return ids,
+        }
+    }
+    panic!("more than 100 pages");
+}
+
 /// A complete HTTP/1.1 answer, every byte kept.
 pub struct Raw {
     pub bytes: Vec<u8>,
