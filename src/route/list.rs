@@ -16,8 +16,8 @@
 //! than paging (`expand`, `spaceKey`, `type`, `status`, `label`, …); CQL is not parsed here.
 
 use super::query::{
-    pairs, parse_cql, parse_expand, parse_number, refused_expansion, set_once, unknown, QueryError,
-    DEFAULT_LIMIT, MAX_LIMIT, MAX_START,
+    pairs, parse_cql, parse_expand, parse_number, parse_text, refused_expansion, set_once, unknown,
+    QueryError, DEFAULT_LIMIT, MAX_LIMIT, MAX_START,
 };
 use super::{
     ContentListQuery, ContentSearchQuery, LabelsQuery, ListExpand, ListType, PageTreeQuery,
@@ -202,19 +202,7 @@ fn parse_type(value: &str) -> Result<ListType, QueryError> {
 }
 
 fn parse_title(value: String) -> Result<String, QueryError> {
-    if value.trim().is_empty() {
-        return Err(QueryError::BadValue {
-            param: "title",
-            why: "must not be empty",
-        });
-    }
-    if value.len() > MAX_TITLE_BYTES {
-        return Err(QueryError::BadValue {
-            param: "title",
-            why: "is longer than 1024 bytes",
-        });
-    }
-    Ok(value)
+    parse_text("title", value, MAX_TITLE_BYTES, "is longer than 1024 bytes")
 }
 
 fn list_expand(name: &str) -> Result<ListExpand, QueryError> {

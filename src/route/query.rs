@@ -217,16 +217,26 @@ pub(super) fn unknown(name: &str) -> QueryError {
 }
 
 pub(super) fn parse_cql(value: String) -> Result<String, QueryError> {
+    parse_text("cql", value, MAX_CQL_BYTES, "is longer than 4096 bytes")
+}
+
+/// A free-text parameter: not blank, at most `max` bytes (`too_long` says the limit).
+pub(super) fn parse_text(
+    param: &'static str,
+    value: String,
+    max: usize,
+    too_long: &'static str,
+) -> Result<String, QueryError> {
     if value.trim().is_empty() {
         return Err(QueryError::BadValue {
-            param: "cql",
+            param,
             why: "must not be empty",
         });
     }
-    if value.len() > MAX_CQL_BYTES {
+    if value.len() > max {
         return Err(QueryError::BadValue {
-            param: "cql",
-            why: "is longer than 4096 bytes",
+            param,
+            why: too_long,
         });
     }
     Ok(value)
