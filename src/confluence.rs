@@ -110,9 +110,24 @@ impl Upstream {
         api_path_and_query: &str,
         request_id: &str,
     ) -> Result<Bytes, UpstreamError> {
-        let uri: Uri = format!("{}{}{}", self.base_url, self.api_prefix, api_path_and_query)
-            .parse()
-            .map_err(|_| UpstreamError::BadUri)?;
+        let uri = format!("{}{}{}", self.base_url, self.api_prefix, api_path_and_query);
+        self.get_json_uri(&uri, request_id).await
+    }
+
+    /// GETs `site_path_and_query` (from the site root, e.g. `/wiki/api/v2/pages?limit=25` or
+    /// `/rest/servicedeskapi/knowledgebase/article?query=vpn`) with the same credentials, limits
+    /// and answer checks as [`Upstream::get_json`].
+    pub async fn get_site_json(
+        &self,
+        site_path_and_query: &str,
+        request_id: &str,
+    ) -> Result<Bytes, UpstreamError> {
+        let uri = format!("{}{}", self.base_url, site_path_and_query);
+        self.get_json_uri(&uri, request_id).await
+    }
+
+    async fn get_json_uri(&self, uri: &str, request_id: &str) -> Result<Bytes, UpstreamError> {
+        let uri: Uri = uri.parse().map_err(|_| UpstreamError::BadUri)?;
         let mut headers = HeaderMap::with_capacity(6);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));

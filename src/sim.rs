@@ -78,6 +78,7 @@ mod content;
 mod content_list;
 pub mod corpus;
 mod corpus_data;
+pub mod corpus_files;
 mod cql;
 mod cql_eval;
 mod dates;

@@ -11,6 +11,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::corpus_data::{Spec, B, SPECS};
+use super::corpus_files::{self, SimAttachment, SimComment};
 use super::dates;
 
 /// The organizations the simulator knows.
@@ -44,6 +45,8 @@ pub const LINKS_TO_HIDDEN_ID: &str = "100025";
 pub const INITECH_ROOT_ID: &str = "200000";
 /// Page under the initech subtree labelled `org-acme`: the restrictions intersect to nobody.
 pub const INITECH_CONFLICT_ID: &str = "200004";
+/// Acme page with 60 labels, its `org-acme` label the 55th.
+pub const MANY_LABELS_ID: &str = "100036";
 /// ENG space home page.
 pub const ENG_HOME_ID: &str = "300001";
 
@@ -148,6 +151,8 @@ pub struct Corpus {
     items: Vec<SimItem>,
     index: HashMap<String, usize>,
     spaces: Vec<SimSpace>,
+    attachments: Vec<SimAttachment>,
+    comments: Vec<SimComment>,
 }
 
 /// SplitMix64: a tiny, well-mixed deterministic hash for canaries and dates.
@@ -228,10 +233,13 @@ impl Corpus {
                 homepage_id: ENG_HOME_ID.to_owned(),
             },
         ];
+        let (attachments, comments) = corpus_files::generate(&items);
         Corpus {
             items,
             index,
             spaces,
+            attachments,
+            comments,
         }
     }
 
@@ -243,6 +251,39 @@ impl Corpus {
     /// The item with this id.
     pub fn get(&self, id: &str) -> Option<&SimItem> {
         self.index.get(id).and_then(|&i| self.items.get(i))
+    }
+
+    /// The attachments of page `page_id`, in id order.
+    pub fn attachments(&self, page_id: &str) -> Vec<&SimAttachment> {
+        self.attachments
+            .iter()
+            .filter(|a| a.page_id == page_id)
+            .collect()
+    }
+
+    /// The attachment with this id (`att…`).
+    pub fn attachment(&self, id: &str) -> Option<&SimAttachment> {
+        self.attachments.iter().find(|a| a.id == id)
+    }
+
+    /// The attachment of page `page_id` named `file_name`.
+    pub fn attachment_named(&self, page_id: &str, file_name: &str) -> Option<&SimAttachment> {
+        self.attachments
+            .iter()
+            .find(|a| a.page_id == page_id && a.file_name == file_name)
+    }
+
+    /// The footer comments of page `page_id`.
+    pub fn comments(&self, page_id: &str) -> Vec<&SimComment> {
+        self.comments
+            .iter()
+            .filter(|c| c.page_id == page_id)
+            .collect()
+    }
+
+    /// The comment with this id.
+    pub fn comment(&self, id: &str) -> Option<&SimComment> {
+        self.comments.iter().find(|c| c.id == id)
     }
 
     /// Every space.
