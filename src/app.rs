@@ -123,7 +123,15 @@ impl App {
                         removed = answer.removed,
                         "answered"
                     );
-                    response::json(StatusCode::OK, answer.body, &request_id)
+                    let mut resp = response::json(StatusCode::OK, answer.body, &request_id);
+                    if let Some(next) = answer.link_next {
+                        if let Ok(v) =
+                            http::HeaderValue::from_str(&format!("<{next}>; rel=\"next\""))
+                        {
+                            resp.headers_mut().insert(http::header::LINK, v);
+                        }
+                    }
+                    resp
                 }
                 Err(err) => {
                     log_error(&err, latency_ms);

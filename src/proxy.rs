@@ -29,10 +29,16 @@ pub use links::Links;
 use lists::{ListRequest, Relation};
 
 /// What a successful request produced: the filtered JSON and a few facts for the request log.
+#[derive(Default)]
 pub struct Answer {
+    /// The filtered JSON body.
     pub body: Vec<u8>,
+    /// The route name, for logs.
     pub route: &'static str,
+    /// How many items the filter removed, for logs.
     pub removed: usize,
+    /// kbgate's URL of the next page, sent as `Link: <…>; rel="next"` (v2 paging).
+    pub link_next: Option<String>,
 }
 
 /// Serves one API request. `req`'s body is never read: allowed routes are GET/HEAD only.
@@ -112,6 +118,7 @@ async fn search(
                 body,
                 route: "search",
                 removed: 0,
+                ..Default::default()
             });
         }
     };
@@ -146,6 +153,7 @@ async fn search(
         body: rendered.body,
         route: "search",
         removed: rendered.removed,
+        ..Default::default()
     })
 }
 
@@ -165,6 +173,7 @@ async fn content_list(
                 body,
                 route: list.route(),
                 removed: 0,
+                ..Default::default()
             });
         }
     };
@@ -191,6 +200,7 @@ async fn content_list(
         body: rendered.body,
         route: list.route(),
         removed: rendered.removed,
+        ..Default::default()
     })
 }
 
@@ -248,6 +258,7 @@ async fn content(
         body,
         route: "content",
         removed: 0,
+        ..Default::default()
     })
 }
 
@@ -310,6 +321,7 @@ async fn labels(
         body,
         route: "labels",
         removed: 0,
+        ..Default::default()
     })
 }
 

@@ -50,6 +50,7 @@ pub async fn spaces(
             body,
             route: "spaces",
             removed: 0,
+            ..Default::default()
         });
     }
     let body = app
@@ -75,6 +76,7 @@ pub async fn spaces(
         body: rendered.body,
         route: "spaces",
         removed: rendered.removed,
+        ..Default::default()
     })
 }
 
@@ -110,6 +112,7 @@ pub async fn space(
         body,
         route: "space",
         removed: 0,
+        ..Default::default()
     })
 }
 
