@@ -123,6 +123,13 @@ impl App {
                         removed = answer.removed,
                         "answered"
                     );
+                    if let Some(streamed) = answer.stream {
+                        return response::download(
+                            &streamed.file_name,
+                            streamed.download,
+                            &request_id,
+                        );
+                    }
                     let mut resp = response::json(StatusCode::OK, answer.body, &request_id);
                     if let Some(next) = answer.link_next {
                         if let Ok(v) =

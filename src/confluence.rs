@@ -7,6 +7,7 @@
 //! JSON, and not encoded; anything else is an [`UpstreamError`] that never carries upstream bytes.
 
 pub mod metadata;
+mod stream;
 
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use crate::config::{Flavor, UpstreamSettings};
 use crate::http_client::{self, FetchError, HttpClient};
 
 pub use metadata::MetadataIndex;
+pub use stream::{Download, MAX_DOWNLOAD_BYTES};
 
 /// Why upstream gave no usable answer. Messages name the kind of failure only.
 #[derive(Debug, thiserror::Error)]
@@ -67,7 +69,7 @@ pub struct Upstream {
     timeout: Duration,
     max_body: usize,
     /// Caps requests in flight, so load never opens an unbounded number of connections.
-    in_flight: tokio::sync::Semaphore,
+    in_flight: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Upstream {
@@ -94,7 +96,7 @@ impl Upstream {
             credentials,
             timeout: settings.timeout,
             max_body: settings.max_body_bytes,
-            in_flight: tokio::sync::Semaphore::new(settings.max_connections),
+            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(settings.max_connections)),
         })
     }
 

@@ -34,6 +34,8 @@
 
 mod content;
 mod expect;
+mod file_list;
+mod jsm;
 mod json;
 mod keys;
 mod label_list;
@@ -43,8 +45,10 @@ mod plan;
 mod search;
 mod single;
 mod space_list;
+mod splice;
 pub mod storage;
 mod urls;
+mod v2;
 
 #[cfg(test)]
 mod test_fixtures;
@@ -55,10 +59,19 @@ mod tests_prop;
 #[cfg(test)]
 mod tests_refusals;
 
+pub use file_list::{render_file_list, scan_file_list, FileKind, FileListScan};
+pub use jsm::{
+    render_jsm_articles, scan_jsm_articles, JsmArticle, JsmArticleOut, JsmPageOut, JsmPageScan,
+};
 pub use label_list::{render_label_list, scan_label_list, LabelListScan};
 pub use list::{render_list, scan_list, ListScan};
 pub use search::{render_search, render_search_with, scan_search, ResultScan, SearchScan};
 pub use single::{render_content, scan_content, ContentScan};
+pub use v2::{
+    render_v2_single, scan_v2_list, scan_v2_single, ItemShape, RenderContext, V2Item, V2ListScan,
+    V2ListWriter, V2SingleScan,
+};
+pub use splice::{append_members, append_to_member};
 pub use space_list::{
     render_space, render_space_list, scan_space, scan_space_list, RenderedSpaces, SpaceListScan,
     SpaceScan,

@@ -58,6 +58,24 @@ pub enum FetchError {
     Body(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// Sends a GET and returns the answer with its body unread, once the headers arrived within
+/// `deadline`. The caller reads (and bounds) the body.
+pub async fn open(
+    client: &HttpClient,
+    uri: Uri,
+    headers: HeaderMap,
+    deadline: Duration,
+) -> Result<http::Response<hyper::body::Incoming>, FetchError> {
+    let mut req = Request::get(uri)
+        .body(Empty::<Bytes>::new())
+        .map_err(FetchError::BadRequest)?;
+    *req.headers_mut() = headers;
+    match tokio::time::timeout(deadline, client.request(req)).await {
+        Ok(result) => result.map_err(FetchError::Connect),
+        Err(_) => Err(FetchError::Timeout(deadline)),
+    }
+}
+
 /// A complete upstream answer: status, headers and the whole body.
 #[derive(Debug)]
 pub struct Fetched {

@@ -6,6 +6,10 @@
 //! Nothing from upstream reaches the client except through `filter::render_*`.
 
 mod body_rewrite;
+mod children;
+mod compose;
+mod download;
+mod jsm;
 pub mod error;
 mod links;
 mod lists;
@@ -39,6 +43,8 @@ pub struct Answer {
     pub removed: usize,
     /// kbgate's URL of the next page, sent as `Link: <…>; rel="next"` (v2 paging).
     pub link_next: Option<String>,
+    /// A streamed download instead of `body` (attachment bytes).
+    pub stream: Option<download::Streamed>,
 }
 
 /// Serves one API request. `req`'s body is never read: allowed routes are GET/HEAD only.
@@ -77,6 +83,14 @@ pub async fn handle<B>(
         Route::Labels(query) => labels(app, &orgs, &query, request_id).await,
         Route::Spaces(query) => spaces::spaces(app, &orgs, &query, request_id).await,
         Route::Space(query) => spaces::space(app, &orgs, &query, request_id).await,
+        Route::ChildMap(q) => children::child_map(app, &orgs, &q, false, request_id).await,
+        Route::DescendantMap(q) => children::child_map(app, &orgs, &q, true, request_id).await,
+        Route::ChildFiles(q) => children::child_files(app, &orgs, &q, request_id).await,
+        Route::SpaceContent(q) => children::space_content(app, &orgs, &q, request_id).await,
+        Route::Download(q) => download::download(app, &orgs, &q, request_id).await,
+        // The v2 handlers are being written (proxy/v2.rs); until then v2 is an unknown route.
+        Route::V2(_) => Err(ProxyError::Route(route::RouteError::NotFound)),
+        Route::JsmArticles(q) => jsm::articles(app, &orgs, &q, request_id).await,
     }
 }
 
@@ -254,6 +268,8 @@ async fn content(
     };
     let visible = |id: &ContentId| decisions.is_visible(id);
     let body = filter::render_content(&scan, &body, &visible, &links, rewritten.as_deref())?;
+    let space = scan.meta().space.clone();
+    let body = compose::expansions(app, orgs, q, space.as_ref(), body, request_id).await?;
     Ok(Answer {
         body,
         route: "content",
@@ -281,6 +297,19 @@ async fn require_visible(
             Err(ProxyError::NotFound)
         }
         None => Err(ProxyError::NotFound),
+    }
+}
+
+/// Maps upstream failures of a call about an already decided page: a 404 or 403 (trashed or
+/// restricted since the decision) is the uniform 404, anything else a 502/504.
+fn missing_on_404(e: UpstreamError) -> ProxyError {
+    match e {
+        UpstreamError::Status(s)
+            if s == http::StatusCode::NOT_FOUND || s == http::StatusCode::FORBIDDEN =>
+        {
+            ProxyError::NotFound
+        }
+        other => ProxyError::Upstream(other),
     }
 }
 

@@ -7,14 +7,25 @@
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, VARY, WWW_AUTHENTICATE, X_CONTENT_TYPE_OPTIONS};
 use http::{HeaderValue, Response, StatusCode};
-use http_body_util::Full;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
 
-/// The body type of every kbgate response.
-pub type Body = Full<Bytes>;
+/// Why a streamed body stopped early (an upstream download cut or timed out).
+pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The body type of every kbgate response: a whole buffer, or a stream (downloads).
+pub type Body = UnsyncBoxBody<Bytes, BodyError>;
+
+/// A body of these bytes.
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
 
 /// A JSON answer with kbgate's hygiene headers.
 pub fn json(status: StatusCode, body: impl Into<Bytes>, request_id: &str) -> Response<Body> {
-    let mut resp = Response::new(Full::new(body.into()));
+    let mut resp = Response::new(full(body));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.insert(
@@ -51,6 +62,38 @@ pub fn error(status: StatusCode, message: &str, request_id: &str) -> Response<Bo
     if status == StatusCode::METHOD_NOT_ALLOWED {
         resp.headers_mut()
             .insert(http::header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    }
+    resp
+}
+
+/// A streamed attachment: always a download (`Content-Disposition: attachment` with the
+/// RFC 5987-encoded name), `nosniff`, and a CSP that sandboxes the file if a browser renders it
+/// anyway, so an uploaded HTML or SVG file never runs on kbgate's origin.
+pub fn download(
+    file_name: &str,
+    download: crate::confluence::Download,
+    request_id: &str,
+) -> Response<Body> {
+    let mut resp = Response::new(download.body);
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, download.content_type);
+    if let Some(len) = download.content_length {
+        h.insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
+    }
+    let encoded =
+        percent_encoding::utf8_percent_encode(file_name, percent_encoding::NON_ALPHANUMERIC);
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{encoded}")) {
+        h.insert(http::header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        http::header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    h.insert(VARY, HeaderValue::from_static("Authorization, Cookie"));
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        h.insert("x-request-id", id);
     }
     resp
 }

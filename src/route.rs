@@ -17,13 +17,21 @@
 //! them; the `Host` check belongs to the server), CQL is not inspected (the `policy` module
 //! wraps it), and no upstream URI is built here.
 
+mod jsm;
 mod list;
 mod path;
 mod query;
+pub mod v2;
+mod tree;
 
+pub use jsm::{
+    JsmArticlesQuery, ServiceDeskId, DEFAULT_JSM_LIMIT, MAX_JSM_LIMIT, MAX_JSM_QUERY_BYTES,
+    MAX_JSM_START,
+};
 pub use list::MAX_LABEL_LIMIT;
 pub use path::{canonicalize, CanonicalPath, PathError, MAX_PATH_BYTES, MAX_SEGMENTS};
 pub use query::{QueryError, DEFAULT_LIMIT, MAX_CQL_BYTES, MAX_LIMIT, MAX_QUERY_BYTES, MAX_START};
+pub use tree::{ChildFilesQuery, ChildMapQuery, ChildType, DownloadQuery, SpaceContentQuery};
 
 use crate::ids::{ContentId, SpaceKey};
 
@@ -48,6 +56,20 @@ pub enum Route {
     Spaces(SpacesQuery),
     /// `GET /wiki/rest/api/space/{key}`: one space.
     Space(SpaceQuery),
+    /// `GET /wiki/rest/api/content/{id}/child`: the map of a page's children by type.
+    ChildMap(ChildMapQuery),
+    /// `GET /wiki/rest/api/content/{id}/descendant`: the map of a page's descendants (pages).
+    DescendantMap(ChildMapQuery),
+    /// `GET /wiki/rest/api/content/{id}/child/attachment` or `child/comment`.
+    ChildFiles(ChildFilesQuery),
+    /// `GET /wiki/rest/api/space/{key}/content[/{type}]`: a space's pages and blog posts.
+    SpaceContent(SpaceContentQuery),
+    /// `GET /wiki/download/attachments/{pageId}/{file}`: an attachment's bytes.
+    Download(DownloadQuery),
+    /// `GET /wiki/api/v2/…`: a Confluence Cloud REST v2 route (see [`v2`]).
+    V2(v2::V2Request),
+    /// `GET /rest/servicedeskapi/[servicedesk/{id}/]knowledgebase/article`: JSM KB search.
+    JsmArticles(JsmArticlesQuery),
 }
 
 impl Route {
@@ -65,6 +87,16 @@ impl Route {
             Route::Labels(_) => "labels",
             Route::Spaces(_) => "spaces",
             Route::Space(_) => "space",
+            Route::ChildMap(_) => "child_map",
+            Route::DescendantMap(_) => "descendant_map",
+            Route::ChildFiles(q) => match q.kind {
+                ChildType::Comment => "child_comments",
+                _ => "child_attachments",
+            },
+            Route::SpaceContent(_) => "space_content",
+            Route::Download(_) => "download",
+            Route::V2(r) => r.name(),
+            Route::JsmArticles(_) => "jsm_articles",
         }
     }
 }
@@ -151,6 +183,20 @@ pub enum ContentExpand {
     Ancestors,
     /// `metadata.labels`
     MetadataLabels,
+    /// `history` (reduced to dates, authors and version summaries)
+    History,
+    /// `container`: the page's space, composed by kbgate
+    Container,
+    /// `space.homepage`: the space with its (decided) home page, composed by kbgate
+    SpaceHomepage,
+    /// `children.page`, composed by kbgate from the child-page list
+    ChildrenPage,
+    /// `children.attachment`, composed by kbgate from the attachment list
+    ChildrenAttachment,
+    /// `children.comment`, composed by kbgate from the comment list
+    ChildrenComment,
+    /// `descendants.page`, composed by kbgate from the descendant-page list
+    DescendantsPage,
 }
 
 impl ContentExpand {
@@ -162,7 +208,28 @@ impl ContentExpand {
             ContentExpand::Version => "version",
             ContentExpand::Ancestors => "ancestors",
             ContentExpand::MetadataLabels => "metadata.labels",
+            ContentExpand::History => "history",
+            ContentExpand::Container => "container",
+            ContentExpand::SpaceHomepage => "space.homepage",
+            ContentExpand::ChildrenPage => "children.page",
+            ContentExpand::ChildrenAttachment => "children.attachment",
+            ContentExpand::ChildrenComment => "children.comment",
+            ContentExpand::DescendantsPage => "descendants.page",
         }
+    }
+
+    /// True for expansions asked of upstream with the content; the others are composed by
+    /// kbgate from its own, separately decided answers.
+    pub fn forwarded(&self) -> bool {
+        matches!(
+            self,
+            ContentExpand::BodyStorage
+                | ContentExpand::Space
+                | ContentExpand::Version
+                | ContentExpand::Ancestors
+                | ContentExpand::MetadataLabels
+                | ContentExpand::History
+        )
     }
 }
 
@@ -380,10 +447,63 @@ pub fn classify(method: &http::Method, uri: &http::Uri) -> Result<Route, RouteEr
             list::parse_no_parameters(uri.query()).map_err(RouteError::BadQuery)?;
             Ok(Route::Space(SpaceQuery { key }))
         }
+        ["wiki", "rest", "api", "content", id, "child"] => {
+            let id = query::numeric_content_id(id).ok_or(RouteError::NotFound)?;
+            let all = [ChildType::Page, ChildType::Attachment, ChildType::Comment];
+            let query =
+                tree::parse_child_map(id, uri.query(), &all).map_err(RouteError::BadQuery)?;
+            Ok(Route::ChildMap(query))
+        }
+        ["wiki", "rest", "api", "content", id, "descendant"] => {
+            let id = query::numeric_content_id(id).ok_or(RouteError::NotFound)?;
+            let query = tree::parse_child_map(id, uri.query(), &[ChildType::Page])
+                .map_err(RouteError::BadQuery)?;
+            Ok(Route::DescendantMap(query))
+        }
+        ["wiki", "rest", "api", "content", id, "child", kind @ ("attachment" | "comment")] => {
+            let id = query::numeric_content_id(id).ok_or(RouteError::NotFound)?;
+            let kind = match *kind {
+                "attachment" => ChildType::Attachment,
+                _ => ChildType::Comment,
+            };
+            let query =
+                tree::parse_child_files(id, kind, uri.query()).map_err(RouteError::BadQuery)?;
+            Ok(Route::ChildFiles(query))
+        }
+        ["wiki", "rest", "api", "space", key, "content", rest @ ..] => {
+            let key = SpaceKey::new(key).map_err(|_| RouteError::NotFound)?;
+            let kind = match rest {
+                [] => None,
+                ["page"] => Some(ListType::Page),
+                ["blogpost"] => Some(ListType::BlogPost),
+                _ => return Err(RouteError::NotFound),
+            };
+            let query =
+                tree::parse_space_content(key, kind, uri.query()).map_err(RouteError::BadQuery)?;
+            Ok(Route::SpaceContent(query))
+        }
+        ["wiki", "download", "attachments", page, file] => {
+            let page = query::numeric_content_id(page).ok_or(RouteError::NotFound)?;
+            let query = tree::parse_download(page, file, uri.query())
+                .map_err(RouteError::BadQuery)?
+                .ok_or(RouteError::NotFound)?;
+            Ok(Route::Download(query))
+        }
         ["wiki", "rest", "api", "content", id] => {
             let id = query::numeric_content_id(id).ok_or(RouteError::NotFound)?;
             let expand = query::parse_content(uri.query()).map_err(RouteError::BadQuery)?;
             Ok(Route::Content(ContentQuery { id, expand }))
+        }
+        ["wiki", "api", "v2", rest @ ..] => v2::classify(rest, uri.query()).map(Route::V2),
+        ["rest", "servicedeskapi", "knowledgebase", "article"] => {
+            let query = jsm::parse_jsm_articles(None, uri.query()).map_err(RouteError::BadQuery)?;
+            Ok(Route::JsmArticles(query))
+        }
+        ["rest", "servicedeskapi", "servicedesk", id, "knowledgebase", "article"] => {
+            let desk = ServiceDeskId::new(id).ok_or(RouteError::NotFound)?;
+            let query =
+                jsm::parse_jsm_articles(Some(desk), uri.query()).map_err(RouteError::BadQuery)?;
+            Ok(Route::JsmArticles(query))
         }
         _ => Err(RouteError::NotFound),
     }

@@ -35,8 +35,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
@@ -124,7 +122,7 @@ pub async fn run<H, F>(
 ) -> std::io::Result<()>
 where
     H: Fn(http::Request<Incoming>, ConnInfo) -> F + Clone + Send + Sync + 'static,
-    F: Future<Output = http::Response<Full<Bytes>>> + Send + 'static,
+    F: Future<Output = http::Response<crate::response::Body>> + Send + 'static,
 {
     if opts.max_connections == 0 || opts.max_connections > Semaphore::MAX_PERMITS {
         return Err(std::io::Error::new(

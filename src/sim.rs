@@ -30,6 +30,17 @@
 //! - `GET /wiki/rest/api/content?spaceKey=&type=&title=&start=&limit=&expand=` (content list)
 //! - `GET /wiki/rest/api/content/{id}/label`, `GET /wiki/rest/api/content/{id}/child/page`,
 //!   `GET /wiki/rest/api/content/{id}/descendant/page` (every page below, in corpus order)
+//! - [`jsm`]: `GET /rest/servicedeskapi/knowledgebase/article?query=&start=&limit=&highlight=`
+//!   and `GET /rest/servicedeskapi/servicedesk/1/knowledgebase/article?…` (JSM KB search; other
+//!   desks 404)
+//! - `v2` (Cloud REST v2, `GET /wiki/api/v2/…`): `pages?id=&space-id=&title=&status=&body-format=&sort=&limit=&cursor=`,
+//!   `pages/{id}?body-format=&include-labels=&include-direct-children=&include-version=`,
+//!   `pages/{id}/children`, `…/direct-children`, `…/descendants?depth=`, `…/ancestors`,
+//!   `…/labels?prefix=&sort=`, `…/attachments?mediaType=&filename=`,
+//!   `…/footer-comments?body-format=`, `blogposts`, `blogposts/{id}`, `spaces?ids=&keys=`,
+//!   `spaces/{id}`, `spaces/{id}/pages?depth=root|all`, `labels?label-id=&prefix=`,
+//!   `labels/{id}/pages` (cursor paging: `_links.next` + `Link` header; v2 error shape)
+//! - `GET /wiki/download/attachments/{pageId}/{fileName}` (attachment bytes)
 //! - `GET /idp/.well-known/openid-configuration`, `GET /idp/.well-known/jwks.json`
 //!
 //! `/wiki` requires `Authorization: Basic base64(service_email:service_token)` (else 401). The
@@ -69,8 +80,7 @@
 //! account — that they leak is the point.
 //!
 //! Guarantees: deterministic for a seed; bounded memory (request log capped at
-//! [`MAX_RECORDED`], faults stream). Deliberately not: Confluence's write APIs, v2 APIs, JSM,
-//! attachments or comments (yet), TLS.
+//! [`MAX_RECORDED`], faults stream). Deliberately not: Confluence's write APIs, TLS.
 
 mod body;
 mod confluence;
@@ -79,6 +89,7 @@ mod content_list;
 pub mod corpus;
 mod corpus_data;
 pub mod corpus_files;
+mod files_json;
 mod cql;
 mod cql_eval;
 mod dates;
@@ -86,13 +97,18 @@ pub mod faults;
 mod http;
 pub mod idp;
 mod json;
+pub mod jsm;
 mod search;
 mod spaces;
+mod v2;
+mod download;
 
 #[cfg(test)]
 mod corpus_tests;
 #[cfg(test)]
 mod http_tests;
+#[cfg(test)]
+mod v2_tests;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;

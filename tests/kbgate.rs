@@ -6,7 +6,9 @@
 //! - `content`: pages by id; hidden and missing look the same.
 //! - `content_lists`: content search and the listing show exactly the caller's articles.
 //! - `children`: a page's children, descendants and labels; hidden pages look missing.
+//! - `files`: attachments, comments, downloads, child maps, composed expansions, space content.
 //! - `spaces`: only the KB space exists for a customer, reduced to its plain fields.
+//! - `jsm`: JSM knowledge-base search shows exactly the caller's matching articles, in kbgate's paging.
 //! - `cql_injection`: no customer query widens what they see.
 //! - `tokens`: every bad token is a 401, and none reaches upstream.
 //! - `paths`: ambiguous paths and methods are refused and never forwarded.
@@ -33,8 +35,14 @@ mod content_lists;
 #[path = "kbgate/children.rs"]
 mod children;
 
+#[path = "kbgate/files.rs"]
+mod files;
+
 #[path = "kbgate/spaces.rs"]
 mod spaces;
+
+#[path = "kbgate/jsm.rs"]
+mod jsm;
 
 #[path = "kbgate/cql_injection.rs"]
 mod cql_injection;

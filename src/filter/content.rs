@@ -7,7 +7,8 @@
 //! (only `labels`), `ancestors` (each entry under its own visibility condition, reduced to
 //! `id`, `type`, `status`, `title`, `_links{webui,tinyui,self}`), `version` (minus `content`,
 //! `_expandable`, `collaborators`), `body` (only `storage{value,representation}`),
-//! `extensions`, `childTypes`, `_expandable` (values blanked), `_links` (per route).
+//! `extensions`, `childTypes`, `history` (content-by-id only: dates, `createdBy`, version
+//! summaries), `_expandable` (values blanked), `_links` (per route).
 //!
 //! Guarantees: a rendered body representation fails the scan ([`FilterError::RenderedBody`]);
 //! a kept display string that is not a string (or `null`, which is dropped) fails with
@@ -15,7 +16,8 @@
 //!
 //! Deliberately not done here: rewriting the storage body (links to hidden pages inside it are a
 //! later stage's job) and any deep redaction of `children`, `descendants`, `container`,
-//! `history`, `restrictions`, `operations` — those members are dropped whole.
+//! `restrictions`, `operations` — those members are dropped whole (kbgate composes `children`,
+//! `descendants` and `container` from its own decided answers).
 
 use crate::ids::{ContentId, SpaceKey};
 use crate::policy::{Ancestors, ItemMeta, Labels};
@@ -135,6 +137,10 @@ pub(super) fn scan_content_object<'a>(
             b"version" => {
                 plan.push(Op::Key(key.span));
                 scan_version(cur, plan)?;
+            }
+            b"history" if ctx == Ctx::Single => {
+                plan.push(Op::Key(key.span));
+                scan_history(cur, plan)?;
             }
             // A body in a search result is never copied (unrewritten, it could name hidden
             // pages); its storage value is kept aside so the caller can check the excerpt.
@@ -285,6 +291,35 @@ fn scan_version(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
             b"content" | b"_expandable" | b"collaborators"
         ) {
             plan.member(key.span.start(), v.end());
+        }
+    }
+    cur.keys_end(keys);
+    plan.push(Op::Close(b'}'));
+    Ok(())
+}
+
+/// Keeps `latest`, `createdDate`, `createdBy`, and the version summaries `lastUpdated`,
+/// `previousVersion`, `nextVersion` (each reduced like `version`); drops `contributors`,
+/// `_expandable` and `_links`, which name other content and users' spaces.
+fn scan_history(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
+    cur.expect_object("history is not an object")?;
+    let mut keys = cur.keys_begin("history");
+    plan.push(Op::Open(b'{'));
+    let mut first = true;
+    while let Some(key) = cur.next_key(&mut first)? {
+        cur.key_insert(&mut keys, key)?;
+        match cur.raw_inner(key) {
+            b"latest" | b"createdDate" | b"createdBy" => {
+                let v = cur.skip_value()?;
+                plan.member(key.span.start(), v.end());
+            }
+            b"lastUpdated" | b"previousVersion" | b"nextVersion" => {
+                plan.push(Op::Key(key.span));
+                scan_version(cur, plan)?;
+            }
+            _ => {
+                cur.skip_value()?;
+            }
         }
     }
     cur.keys_end(keys);

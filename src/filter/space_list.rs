@@ -29,6 +29,8 @@ use super::{FilterError, Res, SearchLinks};
 struct ScannedSpace {
     key: String,
     members: Vec<Range<usize>>,
+    /// The home page id named by `_expandable.homepage` or `homepage.id` (never rendered).
+    homepage: Option<crate::ids::ContentId>,
 }
 
 /// The scan of one space answer (`space/{key}`).
@@ -42,6 +44,11 @@ impl SpaceScan {
     /// The space key upstream answered with (decoded).
     pub fn key(&self) -> &str {
         &self.space.key
+    }
+
+    /// The space's home page id, when upstream named one (to be decided before any use).
+    pub fn homepage_id(&self) -> Option<&crate::ids::ContentId> {
+        self.space.homepage.as_ref()
     }
 }
 
@@ -143,6 +150,7 @@ fn scan_one(cur: &mut Cursor<'_>) -> Res<ScannedSpace> {
     let mut keys = cur.keys_begin("space");
     let mut members = Vec::with_capacity(6);
     let mut space_key = None;
+    let mut homepage = None;
     let mut first = true;
     while let Some(key) = cur.next_key(&mut first)? {
         cur.key_insert(&mut keys, key)?;
@@ -161,6 +169,19 @@ fn scan_one(cur: &mut Cursor<'_>) -> Res<ScannedSpace> {
                     cur.expect_number("space id is not a string or number")?;
                 }
             }
+            b"_expandable" | b"homepage" => {
+                let (what, member, prefix): (_, &[u8], _) = match cur.raw_inner(key) {
+                    b"homepage" => ("space homepage", b"id", ""),
+                    _ => ("space _expandable", b"homepage", "/rest/api/content/"),
+                };
+                if let Some(id) = string_member(cur, what, member)? {
+                    homepage = id
+                        .strip_prefix(prefix)
+                        .and_then(|id| crate::ids::ContentId::new(id).ok())
+                        .or(homepage);
+                }
+                continue;
+            }
             _ => {
                 cur.skip_value()?;
                 continue;
@@ -172,7 +193,31 @@ fn scan_one(cur: &mut Cursor<'_>) -> Res<ScannedSpace> {
     Ok(ScannedSpace {
         key: space_key.ok_or(FilterError::Shape("space without a key"))?,
         members,
+        homepage,
     })
+}
+
+/// Scans an object (or `null`) and returns its string member `name`, decoded.
+fn string_member(cur: &mut Cursor<'_>, what: &'static str, name: &[u8]) -> Res<Option<String>> {
+    if cur.peek()? == b'n' {
+        cur.skip_value()?;
+        return Ok(None);
+    }
+    cur.expect_object(what)?;
+    let mut keys = cur.keys_begin(what);
+    let mut found = None;
+    let mut first = true;
+    while let Some(key) = cur.next_key(&mut first)? {
+        cur.key_insert(&mut keys, key)?;
+        if cur.raw_inner(key) == name && cur.peek()? == b'"' {
+            let s = cur.string()?;
+            found = Some(cur.decode(s)?.into_owned());
+        } else {
+            cur.skip_value()?;
+        }
+    }
+    cur.keys_end(keys);
+    Ok(found)
 }
 
 /// Writes one kept space: its kept members and kbgate's `_links.self`.

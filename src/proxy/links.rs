@@ -3,6 +3,8 @@
 //! Paging links carry the customer's own CQL (re-serialized from tokens) and offsets, never the
 //! wrapped query or an upstream cursor: every page request is wrapped again.
 
+mod tree;
+
 use crate::ids::{ContentId, SpaceKey};
 use crate::route::{ContentListQuery, ContentQuery, LabelsQuery, ListExpand};
 
@@ -141,6 +143,35 @@ impl Links {
     /// A content URL.
     pub fn content(&self, q: &ContentQuery) -> String {
         format!("{}{}/content/{}", self.public_url, self.api_prefix, q.id)
+    }
+
+    /// `_links.base` of a JSM answer: `{public_url}/rest/servicedeskapi`.
+    pub fn jsm_base(&self) -> String {
+        format!("{}/rest/servicedeskapi", self.public_url)
+    }
+
+    /// A JSM article-search page URL at visible offset `start`: the same route (and desk) with
+    /// the customer's typed `query`, `highlight` and `limit`, form-urlencoded.
+    pub fn jsm_articles(&self, q: &crate::route::JsmArticlesQuery, start: u32) -> String {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("query", &q.query)
+            .append_pair("highlight", if q.highlight { "true" } else { "false" })
+            .append_pair("start", &start.to_string())
+            .append_pair("limit", &q.limit.to_string())
+            .finish();
+        match &q.service_desk {
+            Some(desk) => format!(
+                "{}/servicedesk/{}/knowledgebase/article?{query}",
+                self.jsm_base(),
+                desk.as_str()
+            ),
+            None => format!("{}/knowledgebase/article?{query}", self.jsm_base()),
+        }
+    }
+
+    /// kbgate's own view of an article on the KB site: `{public_url}/articles/{id}`.
+    pub fn kb_article(&self, id: &ContentId) -> String {
+        format!("{}/articles/{id}", self.public_url)
     }
 }
 

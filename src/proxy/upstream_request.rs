@@ -46,7 +46,7 @@ pub fn search(wrapped_cql: &str, q: &SearchQuery) -> String {
 /// `/content/{id}?expand=…`: the client's expansions plus what the decision needs.
 pub fn content(q: &ContentQuery) -> String {
     let mut expand: Vec<&str> = CONTENT_EXPANDS.to_vec();
-    for e in &q.expand {
+    for e in q.expand.iter().filter(|e| e.forwarded()) {
         if !expand.contains(&e.wire()) {
             expand.push(e.wire());
         }

@@ -205,7 +205,7 @@ fn parse_title(value: String) -> Result<String, QueryError> {
     parse_text("title", value, MAX_TITLE_BYTES, "is longer than 1024 bytes")
 }
 
-fn list_expand(name: &str) -> Result<ListExpand, QueryError> {
+pub(super) fn list_expand(name: &str) -> Result<ListExpand, QueryError> {
     match name {
         "space" => Ok(ListExpand::Space),
         "metadata.labels" => Ok(ListExpand::MetadataLabels),

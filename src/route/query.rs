@@ -322,6 +322,13 @@ fn content_expand(name: &str) -> Result<ContentExpand, QueryError> {
         "version" => Ok(ContentExpand::Version),
         "ancestors" => Ok(ContentExpand::Ancestors),
         "metadata.labels" => Ok(ContentExpand::MetadataLabels),
+        "history" => Ok(ContentExpand::History),
+        "container" => Ok(ContentExpand::Container),
+        "space.homepage" => Ok(ContentExpand::SpaceHomepage),
+        "children.page" => Ok(ContentExpand::ChildrenPage),
+        "children.attachment" => Ok(ContentExpand::ChildrenAttachment),
+        "children.comment" => Ok(ContentExpand::ChildrenComment),
+        "descendants.page" => Ok(ContentExpand::DescendantsPage),
         other => Err(refused_expansion(other)),
     }
 }

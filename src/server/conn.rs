@@ -21,7 +21,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use http::{Request, Response, StatusCode, Uri};
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -52,7 +51,7 @@ const GATEWAY_TIMEOUT_BODY: &[u8] =
     br#"{"error":"gateway_timeout","message":"The request did not complete in time."}"#;
 
 /// The response type every handler returns.
-type Answer = Response<Full<Bytes>>;
+type Answer = Response<crate::response::Body>;
 
 /// Everything a connection task needs, shared by all connections of one [`super::run`].
 pub(super) struct ConnContext<H> {
@@ -256,7 +255,7 @@ fn request_target_len(uri: &Uri) -> usize {
 
 /// A small JSON answer written by the server itself, never by upstream.
 fn own_error(status: StatusCode, body: &'static [u8]) -> Answer {
-    let mut response = Response::new(Full::new(Bytes::from_static(body)));
+    let mut response = Response::new(crate::response::full(Bytes::from_static(body)));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 
 use super::{run, ConnInfo, ServerOptions};
 
-pub(super) type Reply = Response<Full<Bytes>>;
+pub(super) type Reply = Response<crate::response::Body>;
 pub(super) type BoxReply = Pin<Box<dyn Future<Output = Reply> + Send>>;
 
 /// Upper bound on any single test.
@@ -94,7 +94,7 @@ pub(super) fn counting() -> (
     let handler = move |req: Request<Incoming>, info: ConnInfo| -> BoxReply {
         seen.fetch_add(1, Ordering::SeqCst);
         let body = format!("{} {} tls={}", req.uri().path(), info.peer, info.tls);
-        Box::pin(async move { Response::new(Full::new(Bytes::from(body))) })
+        Box::pin(async move { Response::new(crate::response::full(Bytes::from(body))) })
     };
     (calls, handler)
 }
@@ -112,7 +112,7 @@ pub(super) fn sleepy(
         seen.fetch_add(1, Ordering::SeqCst);
         Box::pin(async move {
             tokio::time::sleep(delay).await;
-            Response::new(Full::new(Bytes::from_static(b"slept")))
+            Response::new(crate::response::full(Bytes::from_static(b"slept")))
         })
     };
     (started, handler)
@@ -125,7 +125,7 @@ pub(super) fn body_reader(req: Request<Incoming>, _info: ConnInfo) -> BoxReply {
             Ok(collected) => collected.to_bytes().len(),
             Err(_) => usize::MAX,
         };
-        Response::new(Full::new(Bytes::from(len.to_string())))
+        Response::new(crate::response::full(Bytes::from(len.to_string())))
     })
 }
 

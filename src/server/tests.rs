@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use http_body_util::Full;
 use hyper::body::Incoming;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -214,7 +213,7 @@ async fn a_client_that_stops_reading_the_response_is_dropped_after_the_idle_time
         let big = Bytes::from(vec![b'z'; SIZE]);
         let handler = move |_req: Request<Incoming>, _info: ConnInfo| {
             let big = big.clone();
-            async move { Response::new(Full::new(big)) }
+            async move { Response::new(crate::response::full(big)) }
         };
         let opts = ServerOptions {
             idle_timeout: Duration::from_millis(300),

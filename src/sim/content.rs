@@ -4,12 +4,12 @@
 //! (nested expansions such as `ancestors.metadata.labels` are honoured).
 //!
 //! Guarantees: an expanded field is removed from `_expandable`, as Confluence does; unknown
-//! expansions are ignored. Deliberately not: `operations`, `restrictions`, attachments or
-//! comments (their lists are empty).
+//! expansions are ignored. Deliberately not: `operations`, `restrictions`.
 
 use super::body;
 use super::confluence::{history, labels, space, tinyui, version, webui, Ctx, Expand, Shape};
 use super::corpus::SimItem;
+use super::files_json;
 use super::json::J;
 
 /// A `{results,start,limit,size,_links}` page of content objects.
@@ -37,21 +37,48 @@ pub(crate) fn content_page(
         )
 }
 
-fn tree(ctx: &Ctx<'_>, item: &SimItem, kind: &str, items: &[&SimItem], expand: &Expand) -> J {
+/// The `ContentChildren`/`ContentDescendants` map of `item` (`kind` = `child` or `descendant`):
+/// each expanded type as a page of results, the others under `_expandable`. Descendant
+/// attachments and comments are those of `item` itself (the simulator has no deeper ones).
+pub(crate) fn tree(
+    ctx: &Ctx<'_>,
+    item: &SimItem,
+    kind: &str,
+    pages: &[&SimItem],
+    expand: &Expand,
+) -> J {
     let id = &item.id;
     let mut out = J::obj();
     let mut exp = J::obj();
-    for (name, list) in [
-        ("page", items),
-        ("attachment", &[][..]),
-        ("comment", &[][..]),
-    ] {
-        if expand.has(name) {
-            let path = format!("/rest/api/content/{id}/{kind}/{name}");
-            out.push(name, content_page(ctx, list, &expand.sub(name), &path));
-        } else {
-            exp.push(name, format!("/rest/api/content/{id}/{kind}/{name}"));
+    for name in ["page", "attachment", "comment"] {
+        let path = format!("/rest/api/content/{id}/{kind}/{name}");
+        if !expand.has(name) {
+            exp.push(name, path);
+            continue;
         }
+        let sub = expand.sub(name);
+        let list = match name {
+            "page" => content_page(ctx, pages, &sub, &path),
+            "attachment" => {
+                let all = ctx
+                    .corpus
+                    .attachments(id)
+                    .into_iter()
+                    .map(|a| files_json::attachment(ctx, item, a))
+                    .collect();
+                files_json::paged(ctx, all, 0, 25, &path)
+            }
+            _ => {
+                let all = ctx
+                    .corpus
+                    .comments(id)
+                    .into_iter()
+                    .map(|c| files_json::comment(ctx, item, c, &sub))
+                    .collect();
+                files_json::paged(ctx, all, 0, 25, &path)
+            }
+        };
+        out.push(name, list);
     }
     out.with("_expandable", exp).with(
         "_links",

@@ -60,7 +60,13 @@ pub(super) fn generate(items: &[SimItem]) -> (Vec<SimAttachment>, Vec<SimComment
             page_id: item.id.clone(),
             file_name: format!("notes-{tag}.txt"),
             media_type: "text/plain",
-            data: format!("Notes for {}\n{}\n", item.title, item.text).into_bytes(),
+            // The item's own text only: the index text also holds linked pages' titles.
+            data: format!(
+                "Notes for {}\n{}\n",
+                item.title,
+                item.text.lines().next().unwrap_or_default()
+            )
+            .into_bytes(),
         });
         if n % 4 == 0 {
             let mut data = PNG_1X1.to_vec();

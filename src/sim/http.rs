@@ -1,6 +1,6 @@
 //! The simulator's HTTP/1.1 server: accept loop, request recording, service-account
-//! authentication, routing of the Confluence (`/wiki/…`) and identity-provider (`/idp/…`)
-//! routes, and fault injection.
+//! authentication, routing of the Confluence (`/wiki/…`), JSM (`/rest/servicedeskapi/…`, see
+//! `jsm`) and identity-provider (`/idp/…`) routes, and fault injection (on `/wiki` and JSM).
 //!
 //! Guarantees: every request is recorded (bounded ring); `/wiki` answers 401 without the
 //! service account's Basic credentials; unknown routes and ids answer 404 in Confluence's error
@@ -27,6 +27,7 @@ use super::confluence::{content, content_page, error_body, labels, Ctx, Expand, 
 use super::content_list;
 use super::faults::{self, Fault, WikiRoute};
 use super::idp;
+use super::jsm;
 use super::json::J;
 use super::search::{search, Params};
 use super::spaces;
@@ -174,8 +175,12 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
     if let Some(rest) = path.strip_prefix("/idp/") {
         return idp_route(state, rest, &req).into_response();
     }
-    if path != "/wiki" && !path.starts_with("/wiki/") {
+    let jsm = path.starts_with("/rest/servicedeskapi/");
+    if !jsm && path != "/wiki" && !path.starts_with("/wiki/") {
         return not_found_uri(state, &req).into_response();
+    }
+    if jsm && !authorized(state, &req) {
+        return Reply::json(401, &jsm::unauthorized()).into_response();
     }
     if !authorized(state, &req) {
         let body = error_body(401, "Current user not permitted to use Confluence");
@@ -187,7 +192,12 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
         base_url: &state.base_url,
     };
     let (route, reply) = if matches!(*req.method(), Method::GET | Method::HEAD) {
-        wiki_route(state, &ctx, &path, &params, &req)
+        if jsm {
+            let (status, body) = jsm::route(&ctx, &path, &params);
+            (WikiRoute::Other, Reply::json(status, &body))
+        } else {
+            wiki_route(state, &ctx, &path, &params, &req)
+        }
     } else {
         let msg = format!("Method {} is not supported by this route", req.method());
         (WikiRoute::Other, Reply::json(405, &error_body(405, &msg)))
@@ -203,9 +213,24 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
             if let Fault::Delay(d) = fault {
                 tokio::time::sleep(d).await;
             }
-            faults::apply(&fault, reply, &ctx, route, params.get("cql").unwrap_or(""))
+            let echoed = params.get("cql").or_else(|| params.get("query"));
+            faults::apply(&fault, reply, &ctx, route, echoed.unwrap_or(""))
         }
     }
+}
+
+/// `start` and `limit` of a v1 list request (limit clamped to `1..=max`).
+fn start_limit(params: &Params, default_limit: usize, max: usize) -> (usize, usize) {
+    let start = params
+        .get("start")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let limit = params
+        .get("limit")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default_limit)
+        .clamp(1, max);
+    (start, limit)
 }
 
 fn idp_route(state: &State, rest: &str, req: &Request<Incoming>) -> Reply {
@@ -232,6 +257,12 @@ fn wiki_route(
     params: &Params,
     req: &Request<Incoming>,
 ) -> (WikiRoute, Reply) {
+    if let Some(answer) = super::v2::route(ctx, path, params) {
+        return answer;
+    }
+    if let Some(answer) = super::download::route(ctx, path) {
+        return answer;
+    }
     if path == "/wiki/rest/api/search" {
         let (status, body) = search(ctx, params);
         return (WikiRoute::Search, Reply::json(status, &body));
@@ -274,6 +305,49 @@ fn wiki_route(
             Reply::json(
                 200,
                 &content_page(ctx, &ctx.corpus.children(id), &expand, &self_path),
+            )
+        }
+        ["child"] => Reply::json(
+            200,
+            &super::content::tree(ctx, item, "child", &ctx.corpus.children(id), &expand),
+        ),
+        ["descendant"] => Reply::json(
+            200,
+            &super::content::tree(
+                ctx,
+                item,
+                "descendant",
+                &ctx.corpus.descendants(id),
+                &expand,
+            ),
+        ),
+        ["child", "attachment"] => {
+            let all = ctx
+                .corpus
+                .attachments(id)
+                .into_iter()
+                .filter(|a| params.get("filename").is_none_or(|f| f == a.file_name))
+                .map(|a| super::files_json::attachment(ctx, item, a))
+                .collect();
+            let (start, limit) = start_limit(params, 25, 200);
+            let path = format!("/rest/api/content/{id}/child/attachment");
+            Reply::json(
+                200,
+                &super::files_json::paged(ctx, all, start, limit, &path),
+            )
+        }
+        ["child", "comment"] => {
+            let all = ctx
+                .corpus
+                .comments(id)
+                .into_iter()
+                .map(|c| super::files_json::comment(ctx, item, c, &expand))
+                .collect();
+            let (start, limit) = start_limit(params, 25, 100);
+            let path = format!("/rest/api/content/{id}/child/comment");
+            Reply::json(
+                200,
+                &super::files_json::paged(ctx, all, start, limit, &path),
             )
         }
         ["descendant", "page"] => {

@@ -347,3 +347,16 @@ fn the_oracle_finds_canaries_in_every_disguise() {
         .hits(b"CANARY-globex-abc123 CANARY-acme-abc124")
         .is_empty());
 }
+
+impl Stack {
+    /// The requests kbgate sent to JSM (`/rest/servicedeskapi/…`) since the last
+    /// `clear_requests` ([`Stack::forwarded`] keeps only `/wiki`).
+    pub fn forwarded_jsm(&self) -> Vec<kbgate::sim::RecordedRequest> {
+        self.inner
+            .sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.path_and_query.starts_with("/rest/servicedeskapi/"))
+            .collect()
+    }
+}

@@ -1,0 +1,82 @@
+//! kbgate's URLs of a page's other children, of space content and of attachment downloads.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::ids::{ContentId, SpaceKey};
+use crate::route::ChildFilesQuery;
+
+use super::Links;
+
+/// Everything but RFC 3986 unreserved characters is escaped in a file-name path segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+impl Links {
+    /// `content/{id}/child/{attachment|comment}` with paging (and `filename` when given).
+    pub fn child_files(&self, q: &ChildFilesQuery, start: u32) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("start", &start.to_string())
+            .append_pair("limit", &q.limit.to_string());
+        if let Some(name) = &q.filename {
+            query.append_pair("filename", name);
+        }
+        format!(
+            "{}{}/content/{}/child/{}?{}",
+            self.public_url,
+            self.api_prefix,
+            q.id,
+            q.kind.wire(),
+            query.finish()
+        )
+    }
+
+    /// `content/{id}/child` or `content/{id}/descendant` (`segment`).
+    pub fn child_map(&self, id: &ContentId, segment: &str) -> String {
+        format!(
+            "{}{}/content/{id}/{segment}",
+            self.public_url, self.api_prefix
+        )
+    }
+
+    /// `space/{key}/content`.
+    pub fn space_content(&self, key: &SpaceKey) -> String {
+        format!("{}{}/space/{key}/content", self.public_url, self.api_prefix)
+    }
+
+    /// kbgate's download URL of the attachment `file_name` of page `page`.
+    pub fn download(&self, page: &ContentId, file_name: &str) -> String {
+        format!(
+            "{}/download/attachments/{page}/{}",
+            self.api_base(),
+            utf8_percent_encode(file_name, SEGMENT)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn download_links_escape_the_file_name_as_one_segment() {
+        let links = Links::new("https://kb.example.com/", "/wiki/rest/api");
+        let page = ContentId::new("100005").unwrap();
+        assert_eq!(
+            links.download(&page, "diagram CANARY/x?.png"),
+            "https://kb.example.com/wiki/download/attachments/100005/diagram%20CANARY%2Fx%3F.png"
+        );
+        let dc = Links::new("https://kb.example.com", "/rest/api");
+        assert_eq!(
+            dc.download(&page, "a.txt"),
+            "https://kb.example.com/download/attachments/100005/a.txt"
+        );
+        assert_eq!(
+            links.space_content(&SpaceKey::new("KB").unwrap()),
+            "https://kb.example.com/wiki/rest/api/space/KB/content"
+        );
+    }
+}
