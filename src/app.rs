@@ -41,8 +41,14 @@ pub struct App {
     pub upstream: Upstream,
     pub metadata: MetadataIndex,
     pub links: Links,
+    /// Which Confluence the routes follow (paths with or without `/wiki`).
+    pub site: crate::route::Site,
     /// The webhook's shared secret, when the endpoint is enabled.
     pub webhook_secret: Option<crate::config::Secret>,
+    /// The key of kbgate's v2 paging cursors (random per process unless configured).
+    pub cursor_key: crate::proxy::v2::CursorKey,
+    /// Numeric space id → key, for the v2 space routes (metadata TTL).
+    pub v2_space_keys: crate::proxy::v2::SpaceKeyCache,
 }
 
 impl App {
@@ -81,11 +87,17 @@ impl App {
             .map_err(InitError::Auth)?;
         Ok(App {
             links: Links::new(&config.server.public_url, upstream.api_prefix()),
+            site: match config.upstream.flavor {
+                crate::config::Flavor::Cloud => crate::route::Site::Cloud,
+                crate::config::Flavor::DataCenter => crate::route::Site::DataCenter,
+            },
             verifier,
             orgs: OrgResolver::new(config.orgs.email_domains.clone()),
             policy: config.policy.clone(),
             metadata: MetadataIndex::new(&config.cache),
             webhook_secret: config.cache.webhook_secret.clone(),
+            cursor_key: crate::proxy::v2::CursorKey::random(),
+            v2_space_keys: crate::proxy::v2::SpaceKeyCache::new(config.cache.metadata_ttl),
             upstream,
         })
     }

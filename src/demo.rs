@@ -47,8 +47,23 @@ pub enum DemoError {
     Init(#[from] app::InitError),
 }
 
-/// The demo configuration for a simulator at `sim` and kbgate at `public_url`.
+/// The demo configuration for a simulator at `sim` and kbgate at `public_url`. A Data Center
+/// simulator gets `flavor = "datacenter"` and a bearer personal access token.
 pub fn config_toml(sim: &SimHandle, listen: SocketAddr, public_url: &str) -> String {
+    let (flavor, auth) = if sim.datacenter() {
+        (
+            "datacenter",
+            format!(r#"{{ kind = "bearer", token_env = "{TOKEN_ENV}" }}"#),
+        )
+    } else {
+        (
+            "cloud",
+            format!(
+                r#"{{ kind = "basic", email = "{}", token_env = "{TOKEN_ENV}" }}"#,
+                SimOptions::default().service_email
+            ),
+        )
+    };
     format!(
         r#"# kbgate demo configuration (generated): the simulator is the upstream and the IdP.
 [server]
@@ -58,10 +73,10 @@ request_timeout = "10s"
 
 [upstream]
 base_url = "{base}"
-flavor = "cloud"
+flavor = "{flavor}"
 timeout = "5s"
 max_body_bytes = 4194304
-auth = {{ kind = "basic", email = "{email}", token_env = "{TOKEN_ENV}" }}
+auth = {auth}
 
 [auth]
 jwks_refresh_min_interval = "1s"
@@ -92,7 +107,6 @@ metadata_ttl = "30s"
 webhook_secret_env = "{WEBHOOK_ENV}"
 "#,
         base = sim.base_url(),
-        email = SimOptions::default().service_email,
         issuer = sim.issuer(),
         jwks = sim.jwks_url(),
     )
@@ -101,10 +115,18 @@ webhook_secret_env = "{WEBHOOK_ENV}"
 impl DemoStack {
     /// Starts the simulator on `sim_listen` and kbgate on `listen` (port 0 picks free ports).
     pub async fn start(listen: SocketAddr, sim_listen: SocketAddr) -> Result<DemoStack, DemoError> {
+        Self::start_with(listen, sim_listen, SimOptions::default()).await
+    }
+
+    /// Like [`DemoStack::start`] with a simulator configured by `sim_opts` (e.g. Data Center).
+    pub async fn start_with(
+        listen: SocketAddr,
+        sim_listen: SocketAddr,
+        sim_opts: SimOptions,
+    ) -> Result<DemoStack, DemoError> {
         let sim_listener = TcpListener::bind(sim_listen)
             .await
             .map_err(|e| DemoError::Bind(sim_listen.to_string(), e))?;
-        let sim_opts = SimOptions::default();
         let token = sim_opts.service_token.clone();
         let sim = sim::start(sim_listener, sim_opts)
             .await

@@ -9,12 +9,13 @@ mod body_rewrite;
 mod children;
 mod compose;
 mod download;
-mod jsm;
 pub mod error;
+mod jsm;
 mod links;
 mod lists;
 mod spaces;
 mod upstream_request;
+pub mod v2;
 
 use std::collections::HashMap;
 
@@ -59,7 +60,7 @@ pub async fn handle<B>(
         .orgs
         .resolve(&identity.org_claim, identity.email.as_deref());
     tracing::Span::current().record("orgs", orgs.joined());
-    let route = route::classify(req.method(), req.uri())?;
+    let route = route::classify_for(app.site, req.method(), req.uri())?;
     tracing::Span::current().record("route", route.name());
     match route {
         Route::Search(query) => search(app, &orgs, &query, request_id).await,
@@ -88,8 +89,7 @@ pub async fn handle<B>(
         Route::ChildFiles(q) => children::child_files(app, &orgs, &q, request_id).await,
         Route::SpaceContent(q) => children::space_content(app, &orgs, &q, request_id).await,
         Route::Download(q) => download::download(app, &orgs, &q, request_id).await,
-        // The v2 handlers are being written (proxy/v2.rs); until then v2 is an unknown route.
-        Route::V2(_) => Err(ProxyError::Route(route::RouteError::NotFound)),
+        Route::V2(query) => v2::handle(app, &orgs, &query, request_id).await,
         Route::JsmArticles(q) => jsm::articles(app, &orgs, &q, request_id).await,
     }
 }

@@ -21,8 +21,8 @@ mod jsm;
 mod list;
 mod path;
 mod query;
-pub mod v2;
 mod tree;
+pub mod v2;
 
 pub use jsm::{
     JsmArticlesQuery, ServiceDeskId, DEFAULT_JSM_LIMIT, MAX_JSM_LIMIT, MAX_JSM_QUERY_BYTES,
@@ -405,11 +405,38 @@ impl RouteError {
 /// Any method other than exactly `GET` or `HEAD` (including the extension method `get`) is
 /// [`RouteError::MethodNotAllowed`], whatever the path.
 pub fn classify(method: &http::Method, uri: &http::Uri) -> Result<Route, RouteError> {
+    classify_for(Site::Cloud, method, uri)
+}
+
+/// Which Confluence a client addresses through kbgate: the paths differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Site {
+    /// Confluence Cloud: REST under `/wiki/rest/api`, v2 under `/wiki/api/v2`, downloads under
+    /// `/wiki/download`.
+    Cloud,
+    /// Confluence Data Center: the same v1 routes under `/rest/api` and downloads under
+    /// `/download`, no `/wiki` context and no v2; any `/wiki/…` path is a 404.
+    DataCenter,
+}
+
+/// [`classify`] for the given site. JSM routes (`/rest/servicedeskapi`) are the same on both.
+pub fn classify_for(
+    site: Site,
+    method: &http::Method,
+    uri: &http::Uri,
+) -> Result<Route, RouteError> {
     if method != http::Method::GET && method != http::Method::HEAD {
         return Err(RouteError::MethodNotAllowed);
     }
     let path = canonicalize(uri.path()).map_err(RouteError::BadPath)?;
-    let segments: Vec<&str> = path.segments().iter().map(String::as_str).collect();
+    let mut segments: Vec<&str> = path.segments().iter().map(String::as_str).collect();
+    if site == Site::DataCenter {
+        match segments.as_slice() {
+            ["wiki", ..] => return Err(RouteError::NotFound),
+            ["rest", "api", ..] | ["download", ..] => segments.insert(0, "wiki"),
+            _ => {}
+        }
+    }
     match segments.as_slice() {
         ["wiki", "rest", "api", "search"] => {
             let query = query::parse_search(uri.query()).map_err(RouteError::BadQuery)?;

@@ -89,19 +89,19 @@ mod content_list;
 pub mod corpus;
 mod corpus_data;
 pub mod corpus_files;
-mod files_json;
 mod cql;
 mod cql_eval;
 mod dates;
+mod download;
 pub mod faults;
+mod files_json;
 mod http;
 pub mod idp;
-mod json;
 pub mod jsm;
+mod json;
 mod search;
 mod spaces;
 mod v2;
-mod download;
 
 #[cfg(test)]
 mod corpus_tests;
@@ -134,6 +134,10 @@ pub struct SimOptions {
     pub service_token: String,
     /// Seed of the corpus (canaries, dates, versions).
     pub seed: u64,
+    /// Answer as Confluence Data Center: REST under `/rest/api` and downloads under
+    /// `/download` (no `/wiki`), and the service account authenticates with
+    /// `Authorization: Bearer <service_token>` (a personal access token).
+    pub datacenter: bool,
 }
 
 impl Default for SimOptions {
@@ -142,6 +146,7 @@ impl Default for SimOptions {
             service_email: "svc@kbgate.example".to_owned(),
             service_token: "sim-token".to_owned(),
             seed: 7,
+            datacenter: false,
         }
     }
 }
@@ -272,6 +277,11 @@ impl SimHandle {
     }
 
     /// The simulated content.
+    /// True when the simulator answers as Data Center.
+    pub fn datacenter(&self) -> bool {
+        self.state().opts.datacenter
+    }
+
     pub fn corpus(&self) -> &Corpus {
         &self.state().corpus
     }

@@ -6,6 +6,7 @@
 //! - `content`: pages by id; hidden and missing look the same.
 //! - `content_lists`: content search and the listing show exactly the caller's articles.
 //! - `children`: a page's children, descendants and labels; hidden pages look missing.
+//! - `datacenter`: the v1 routes without `/wiki`, with a bearer personal access token.
 //! - `files`: attachments, comments, downloads, child maps, composed expansions, space content.
 //! - `spaces`: only the KB space exists for a customer, reduced to its plain fields.
 //! - `jsm`: JSM knowledge-base search shows exactly the caller's matching articles, in kbgate's paging.
@@ -37,6 +38,9 @@ mod children;
 
 #[path = "kbgate/files.rs"]
 mod files;
+
+#[path = "kbgate/datacenter.rs"]
+mod datacenter;
 
 #[path = "kbgate/spaces.rs"]
 mod spaces;

@@ -258,7 +258,13 @@ pub(super) fn write_paging(out: &mut Vec<u8>, start: u64, limit: u64, size: usiz
 pub(super) fn write_links_and_close(out: &mut Vec<u8>, links: &super::SearchLinks<'_>) {
     out.extend_from_slice(b",\"_links\":{\"base\":");
     write_json_str(out, links.base);
-    out.extend_from_slice(b",\"context\":\"/wiki\",\"self\":");
+    // Cloud's context path is `/wiki`; Data Center's (as kbgate serves it) is empty.
+    let context: &[u8] = if links.base.ends_with("/wiki") {
+        b",\"context\":\"/wiki\",\"self\":"
+    } else {
+        b",\"context\":\"\",\"self\":"
+    };
+    out.extend_from_slice(context);
     write_json_str(out, links.self_link);
     if let Some(next) = links.next_link {
         out.extend_from_slice(b",\"next\":");

@@ -173,6 +173,42 @@ impl Links {
     pub fn kb_article(&self, id: &ContentId) -> String {
         format!("{}/articles/{id}", self.public_url)
     }
+
+    /// `_links.base` of a v2 answer: `{public_url}/wiki`.
+    pub fn v2_base(&self) -> String {
+        format!("{}/wiki", self.public_url)
+    }
+
+    /// kbgate's v2 URL for `path_and_query` below `/wiki/api/v2/`, relative to the host as
+    /// Confluence Cloud writes `_links.next` (`/wiki/api/v2/pages?…`), after the path of
+    /// `public_url` if it has one.
+    pub fn v2_path(&self, path_and_query: &str) -> String {
+        let after_scheme = self
+            .public_url
+            .split_once("://")
+            .map_or(self.public_url.as_str(), |(_, rest)| rest);
+        let prefix = after_scheme
+            .find('/')
+            .and_then(|at| after_scheme.get(at..))
+            .unwrap_or("");
+        format!("{prefix}/wiki/api/v2/{path_and_query}")
+    }
+
+    /// An attachment's download link, relative to [`Links::v2_base`] as Confluence writes
+    /// `downloadLink`: `/download/attachments/{page id}/{file name, percent-encoded}`. Built
+    /// from the page id and file name, never copied from upstream.
+    pub fn v2_download(&self, page_id: &str, file_name: &str) -> String {
+        const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'_')
+            .remove(b'~');
+        format!(
+            "/download/attachments/{}/{}",
+            percent_encoding::utf8_percent_encode(page_id, KEEP),
+            percent_encoding::utf8_percent_encode(file_name, KEEP)
+        )
+    }
 }
 
 fn paging(
@@ -195,19 +231,30 @@ fn paging(
 pub fn empty_list(start: u32, limit: u32, base: &str, self_link: &str) -> Vec<u8> {
     use crate::response::json_string;
     format!(
-        "{{\"results\":[],\"start\":{start},\"limit\":{limit},\"size\":0,\"_links\":{{\"base\":{},\"context\":\"/wiki\",\"self\":{}}}}}",
+        "{{\"results\":[],\"start\":{start},\"limit\":{limit},\"size\":0,\"_links\":{{\"base\":{},\"context\":\"{}\",\"self\":{}}}}}",
         json_string(base),
+        context_of(base),
         json_string(self_link)
     )
     .into_bytes()
+}
+
+/// `_links.context` for a `_links.base`: `/wiki` on Cloud, empty on Data Center.
+pub fn context_of(base: &str) -> &'static str {
+    if base.ends_with("/wiki") {
+        "/wiki"
+    } else {
+        ""
+    }
 }
 
 /// The answer to a search no article can match (kbgate does not ask upstream).
 pub fn empty_search(start: u32, limit: u32, base: &str, self_link: &str) -> Vec<u8> {
     use crate::response::json_string;
     format!(
-        "{{\"results\":[],\"start\":{start},\"limit\":{limit},\"size\":0,\"totalSize\":0,\"_links\":{{\"base\":{},\"context\":\"/wiki\",\"self\":{}}}}}",
+        "{{\"results\":[],\"start\":{start},\"limit\":{limit},\"size\":0,\"totalSize\":0,\"_links\":{{\"base\":{},\"context\":\"{}\",\"self\":{}}}}}",
         json_string(base),
+        context_of(base),
         json_string(self_link)
     )
     .into_bytes()

@@ -206,6 +206,60 @@ mod tests {
     }
 
     #[test]
+    fn both_paths_classify_for_get_and_head_only() {
+        use crate::route::{classify, Route, RouteError};
+        let classify = |method: http::Method, target: &str| {
+            classify(&method, &target.parse::<http::Uri>().unwrap())
+        };
+        let global = "/rest/servicedeskapi/knowledgebase/article?query=vpn";
+        let desk = "/rest/servicedeskapi/servicedesk/1/knowledgebase/article?query=vpn&limit=5";
+        for method in [http::Method::GET, http::Method::HEAD] {
+            let Ok(Route::JsmArticles(q)) = classify(method.clone(), global) else {
+                panic!("{method} {global}");
+            };
+            assert_eq!(q.service_desk, None);
+            let route = classify(method.clone(), desk).unwrap();
+            assert_eq!(route.name(), "jsm_articles");
+            let Route::JsmArticles(q) = route else {
+                panic!("{method} {desk}");
+            };
+            assert_eq!(q.service_desk, ServiceDeskId::new("1"));
+            assert_eq!(q.limit, 5);
+        }
+        assert_eq!(
+            classify(http::Method::POST, global),
+            Err(RouteError::MethodNotAllowed)
+        );
+        for target in [
+            "/rest/servicedeskapi/servicedesk/x1/knowledgebase/article?query=a",
+            "/rest/servicedeskapi/servicedesk/123456789012345678901/knowledgebase/article?query=a",
+            "/rest/servicedeskapi/knowledgebase/article/view/1",
+            "/rest/servicedeskapi/knowledgebase",
+            "/rest/servicedeskapi/Knowledgebase/article?query=a",
+        ] {
+            assert_eq!(
+                classify(http::Method::GET, target),
+                Err(RouteError::NotFound),
+                "{target}"
+            );
+        }
+        assert!(matches!(
+            classify(
+                http::Method::GET,
+                "/rest/servicedeskapi/knowledgebase/article"
+            ),
+            Err(RouteError::BadQuery(QueryError::Missing("query")))
+        ));
+        assert!(matches!(
+            classify(
+                http::Method::GET,
+                "/rest/servicedeskapi/knowledgebase/%2e%2e/article?query=a"
+            ),
+            Err(RouteError::BadPath(_))
+        ));
+    }
+
+    #[test]
     fn a_service_desk_id_is_one_to_twenty_digits() {
         assert_eq!(ServiceDeskId::new("1").unwrap().as_str(), "1");
         assert!(ServiceDeskId::new("98765432109876543210").is_some());

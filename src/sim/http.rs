@@ -148,6 +148,16 @@ fn record(state: &State, req: &Request<Incoming>) {
 }
 
 fn authorized(state: &State, req: &Request<Incoming>) -> bool {
+    if state.opts.datacenter {
+        return req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .is_some_and(|(scheme, cred)| {
+                scheme.eq_ignore_ascii_case("bearer") && cred.trim() == state.opts.service_token
+            });
+    }
     let expected = base64::engine::general_purpose::STANDARD.encode(format!(
         "{}:{}",
         state.opts.service_email, state.opts.service_token
@@ -171,9 +181,18 @@ fn not_found_uri(state: &State, req: &Request<Incoming>) -> Reply {
 
 async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
     record(state, &req);
-    let path = req.uri().path().to_owned();
+    let mut path = req.uri().path().to_owned();
     if let Some(rest) = path.strip_prefix("/idp/") {
         return idp_route(state, rest, &req).into_response();
+    }
+    if state.opts.datacenter {
+        // Data Center has no `/wiki` context: serve its paths with the Cloud routes.
+        if path == "/wiki" || path.starts_with("/wiki/") {
+            return not_found_uri(state, &req).into_response();
+        }
+        if path.starts_with("/rest/api/") || path.starts_with("/download/") {
+            path = format!("/wiki{path}");
+        }
     }
     let jsm = path.starts_with("/rest/servicedeskapi/");
     if !jsm && path != "/wiki" && !path.starts_with("/wiki/") {

@@ -80,7 +80,7 @@ pub fn matching_articles<'c>(corpus: &'c Corpus, query: &str) -> Vec<&'c SimItem
         .filter(|i| article_matches(i, &terms))
         .map(|i| (i, 3 * count(&i.title) + count(&i.text)))
         .collect();
-    hits.sort_by(|a, b| b.1.cmp(&a.1));
+    hits.sort_by_key(|&(_, score)| std::cmp::Reverse(score));
     hits.into_iter().map(|(i, _)| i).collect()
 }
 

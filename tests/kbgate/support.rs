@@ -27,6 +27,20 @@ impl Stack {
         }
     }
 
+    /// The stack with the simulator answering as Confluence Data Center.
+    pub async fn start_datacenter() -> Stack {
+        let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let opts = kbgate::sim::SimOptions {
+            datacenter: true,
+            ..Default::default()
+        };
+        Stack {
+            inner: DemoStack::start_with(any, any, opts)
+                .await
+                .expect("demo stack starts"),
+        }
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.inner.addr
     }

@@ -128,7 +128,11 @@ impl CursorKey {
             self.keystream_xor(nonce, body);
         }
         let tag = prf(&self.mac, &[&sealed]);
-        format!("{}.{}", URL_SAFE_NO_PAD.encode(&sealed), URL_SAFE_NO_PAD.encode(tag))
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&sealed),
+            URL_SAFE_NO_PAD.encode(tag)
+        )
     }
 
     /// The position a cursor stands for on the route bound by `binding`.
@@ -219,7 +223,11 @@ mod tests {
     fn a_cursor_round_trips_on_its_own_route_and_is_stable() {
         let key = CursorKey::from_secret(b"0123456789abcdef0123456789abcdef");
         let route = Binding::of("v2_pages|pages|limit=2");
-        for p in [at(None, 0), at(Some("eyJvZmZzZXQiOjI1fQ"), 7), at(Some("x"), u32::MAX)] {
+        for p in [
+            at(None, 0),
+            at(Some("eyJvZmZzZXQiOjI1fQ"), 7),
+            at(Some("x"), u32::MAX),
+        ] {
             let c = key.seal(&p, &route);
             assert_eq!(key.open(&c, &route), Ok(p.clone()));
             assert_eq!(c, key.seal(&p, &route), "deterministic");
@@ -238,7 +246,9 @@ mod tests {
         assert!(!c.contains(upstream));
         let (sealed, _) = c.split_once('.').unwrap();
         let raw = URL_SAFE_NO_PAD.decode(sealed).unwrap();
-        assert!(!raw.windows(upstream.len()).any(|w| w == upstream.as_bytes()));
+        assert!(!raw
+            .windows(upstream.len())
+            .any(|w| w == upstream.as_bytes()));
         assert!(!String::from_utf8_lossy(&raw).contains("10005"));
     }
 
