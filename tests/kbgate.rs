@@ -17,6 +17,7 @@
 //! - `hygiene`: what kbgate sends upstream, and what it sends back.
 //! - `explain`: `kbgate explain` gives the rule behind a decision.
 //! - `webhook`: a signed webhook makes kbgate forget changed pages.
+//! - `v2`: the Cloud REST v2 routes show exactly the caller's items through kbgate's cursors.
 
 // Test helpers may panic: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -68,3 +69,6 @@ mod explain;
 
 #[path = "kbgate/webhook.rs"]
 mod webhook;
+
+#[path = "kbgate/v2.rs"]
+mod v2;

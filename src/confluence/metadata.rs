@@ -6,11 +6,17 @@
 //! policy needs). Entries live at most `metadata_ttl`, so no decision uses metadata older than
 //! that bound; capacity is bounded. An id upstream does not return is simply absent: callers
 //! treat absent as hidden.
+//!
+//! Concurrent misses coalesce: an id already being looked up by another request is not asked
+//! again — the second request waits for the first lookup (bounded by the upstream timeout)
+//! and reads the cache. If that lookup fails or is cancelled, the waiter finds nothing and the
+//! id stays hidden for this request (fail closed), never undecided-and-shown.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use moka::future::Cache;
+use tokio::sync::watch;
 
 use super::{Upstream, UpstreamError};
 use crate::config::CacheSettings;
@@ -27,6 +33,26 @@ const TITLE_BATCH: usize = 20;
 /// Cached, bounded, time-limited item metadata.
 pub struct MetadataIndex {
     cache: Cache<ContentId, Arc<ItemMeta>>,
+    /// Ids being looked up right now, each with the signal its lookup sends when done. Bounded
+    /// by the requests in flight: every entry is removed when its lookup ends or is dropped.
+    in_flight: Mutex<HashMap<ContentId, watch::Receiver<()>>>,
+}
+
+/// Removes a lookup's ids from the in-flight map when the lookup ends, however it ends; the
+/// waiters are woken by the sender's drop.
+struct InFlight<'a> {
+    map: &'a Mutex<HashMap<ContentId, watch::Receiver<()>>>,
+    ids: Vec<ContentId>,
+    _done: watch::Sender<()>,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        for id in &self.ids {
+            map.remove(id);
+        }
+    }
 }
 
 impl MetadataIndex {
@@ -37,6 +63,7 @@ impl MetadataIndex {
                 .max_capacity(settings.metadata_capacity)
                 .time_to_live(settings.metadata_ttl)
                 .build(),
+            in_flight: Mutex::new(HashMap::new()),
         }
     }
 
@@ -66,7 +93,11 @@ impl MetadataIndex {
                 None => {}
             }
         }
-        for chunk in missing.chunks(BATCH) {
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let (mine, waits) = self.claim(missing);
+        for chunk in mine.ids.chunks(BATCH) {
             for meta in fetch_batch(upstream, chunk, request_id).await? {
                 let meta = Arc::new(meta);
                 self.cache.insert(meta.id.clone(), meta.clone()).await;
@@ -75,7 +106,47 @@ impl MetadataIndex {
                 }
             }
         }
+        drop(mine);
+        for (id, mut done) in waits {
+            // Ends when the other lookup finishes (its sender is dropped).
+            let _ = done.changed().await;
+            if let Some(meta) = self.cache.get(&id).await {
+                found.insert(id, meta);
+            }
+        }
         Ok(found)
+    }
+
+    /// Splits `missing` into the ids this lookup fetches (now marked in flight) and the ids
+    /// another lookup is already fetching (with the signal to wait for).
+    fn claim(
+        &self,
+        missing: Vec<ContentId>,
+    ) -> (InFlight<'_>, Vec<(ContentId, watch::Receiver<()>)>) {
+        let (done, signal) = watch::channel(());
+        let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        let mut ids = Vec::with_capacity(missing.len());
+        let mut waits = Vec::new();
+        for id in missing {
+            match map.get(&id) {
+                Some(other) => waits.push((id, other.clone())),
+                None => {
+                    map.insert(id.clone(), signal.clone());
+                    ids.push(id);
+                }
+            }
+        }
+        let mine = InFlight {
+            map: &self.in_flight,
+            ids,
+            _done: done,
+        };
+        (mine, waits)
+    }
+
+    /// Lookups in flight now (for tests and metrics).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.lock().map(|m| m.len()).unwrap_or(0)
     }
 
     /// Metadata of the pages and blog posts named by title in a storage body, keyed by

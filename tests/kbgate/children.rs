@@ -153,3 +153,32 @@ async fn refused_page_tree_and_label_parameters_are_400_and_nothing_is_forwarded
     assert!(forwarded.is_empty(), "forwarded: {forwarded:?}");
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_for_an_undecided_page_share_one_metadata_lookup() {
+    let stack = Stack::start().await;
+    let alice = stack.customer("alice");
+    let app = stack.inner.app.clone();
+    let mut max_lookups = 0;
+    for id in ["100002", "100007", "100017"] {
+        app.metadata.forget_all();
+        stack.inner.sim.clear_requests();
+        let target = format!("/wiki/rest/api/content/{id}/label");
+        let answers =
+            futures_util::future::join_all((0..16).map(|_| alice.get(&stack, &target))).await;
+        assert!(answers.iter().all(|a| a.status == 200), "{id}");
+        let lookups = stack
+            .forwarded()
+            .iter()
+            .filter(|r| {
+                r.path_and_query
+                    .starts_with("/wiki/rest/api/search?cql=id+in+%28")
+            })
+            .filter(|r| r.path_and_query.contains(id))
+            .count();
+        assert!(lookups >= 1, "the page was looked up");
+        max_lookups = max_lookups.max(lookups);
+    }
+    assert_eq!(max_lookups, 1, "16 concurrent misses, one upstream lookup");
+    assert_eq!(app.metadata.in_flight(), 0, "nothing left in flight");
+}
