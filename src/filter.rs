@@ -32,6 +32,7 @@
 //!   `space_list`: spaces (the list and one space), reduced to their plain fields.
 //! - `urls`: what a search display URL points at.
 
+pub mod adf;
 mod content;
 mod expect;
 mod file_list;

@@ -89,6 +89,7 @@ pub async fn handle<B>(
         Route::ChildFiles(q) => children::child_files(app, &orgs, &q, request_id).await,
         Route::SpaceContent(q) => children::space_content(app, &orgs, &q, request_id).await,
         Route::Download(q) => download::download(app, &orgs, &q, request_id).await,
+        Route::AttachmentDownload(q) => download::by_id(app, &orgs, &q, request_id).await,
         Route::V2(query) => v2::handle(app, &orgs, &query, request_id).await,
         Route::JsmArticles(q) => jsm::articles(app, &orgs, &q, request_id).await,
     }

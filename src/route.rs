@@ -31,7 +31,10 @@ pub use jsm::{
 pub use list::MAX_LABEL_LIMIT;
 pub use path::{canonicalize, CanonicalPath, PathError, MAX_PATH_BYTES, MAX_SEGMENTS};
 pub use query::{QueryError, DEFAULT_LIMIT, MAX_CQL_BYTES, MAX_LIMIT, MAX_QUERY_BYTES, MAX_START};
-pub use tree::{ChildFilesQuery, ChildMapQuery, ChildType, DownloadQuery, SpaceContentQuery};
+pub use tree::{
+    AttachmentDownloadQuery, ChildFilesQuery, ChildMapQuery, ChildType, DownloadQuery,
+    SpaceContentQuery,
+};
 
 use crate::ids::{ContentId, SpaceKey};
 
@@ -66,6 +69,8 @@ pub enum Route {
     SpaceContent(SpaceContentQuery),
     /// `GET /wiki/download/attachments/{pageId}/{file}`: an attachment's bytes.
     Download(DownloadQuery),
+    /// `GET /wiki/rest/api/content/{pageId}/child/attachment/{id}/download`: the same by id.
+    AttachmentDownload(AttachmentDownloadQuery),
     /// `GET /wiki/api/v2/…`: a Confluence Cloud REST v2 route (see [`v2`]).
     V2(v2::V2Request),
     /// `GET /rest/servicedeskapi/[servicedesk/{id}/]knowledgebase/article`: JSM KB search.
@@ -95,6 +100,7 @@ impl Route {
             },
             Route::SpaceContent(_) => "space_content",
             Route::Download(_) => "download",
+            Route::AttachmentDownload(_) => "attachment_download",
             Route::V2(r) => r.name(),
             Route::JsmArticles(_) => "jsm_articles",
         }
@@ -508,6 +514,15 @@ pub fn classify_for(
             let query =
                 tree::parse_space_content(key, kind, uri.query()).map_err(RouteError::BadQuery)?;
             Ok(Route::SpaceContent(query))
+        }
+        ["wiki", "rest", "api", "content", page, "child", "attachment", att, "download"] => {
+            let page = query::numeric_content_id(page).ok_or(RouteError::NotFound)?;
+            let attachment = tree::attachment_id(att).ok_or(RouteError::NotFound)?;
+            list::parse_no_parameters(uri.query()).map_err(RouteError::BadQuery)?;
+            Ok(Route::AttachmentDownload(AttachmentDownloadQuery {
+                page,
+                attachment,
+            }))
         }
         ["wiki", "download", "attachments", page, file] => {
             let page = query::numeric_content_id(page).ok_or(RouteError::NotFound)?;

@@ -51,6 +51,8 @@ struct Kept {
     nested: Vec<(&'static str, Vec<Range<usize>>)>,
     /// The decoded title (an attachment's file name), for kbgate's download link.
     title: String,
+    /// The decoded id.
+    id: String,
 }
 
 /// The scan of one attachment or comment list.
@@ -79,6 +81,11 @@ impl FileListScan {
     /// True when upstream's `_links` had a `next` member.
     pub fn has_next(&self) -> bool {
         self.has_next
+    }
+
+    /// The kept items' ids and titles (an attachment's title is its file name).
+    pub fn items(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.kept.iter().map(|k| (k.id.as_str(), k.title.as_str()))
     }
 }
 
@@ -151,6 +158,7 @@ fn scan_item(cur: &mut Cursor<'_>, kind: FileKind, page: &ContentId) -> Res<Opti
         members: Vec::with_capacity(4),
         nested: Vec::new(),
         title: String::new(),
+        id: String::new(),
     };
     let (mut right_type, mut owned, mut has_id) = (false, false, false);
     let mut first = true;
@@ -159,7 +167,8 @@ fn scan_item(cur: &mut Cursor<'_>, kind: FileKind, page: &ContentId) -> Res<Opti
         let from = key.span.start();
         match cur.raw_inner(key) {
             b"id" => {
-                cur.expect_string("child item id is not a string")?;
+                let s = cur.expect_string("child item id is not a string")?;
+                item.id = cur.decode(s)?.into_owned();
                 has_id = true;
                 item.members.push(from..cur.pos());
             }

@@ -8,7 +8,7 @@
 //! it reads upstream's `next` cursor so the proxy can walk on, but never writes it. Items from
 //! several upstream pages are written into one answer by a [`V2ListWriter`], which ends with
 //! kbgate's own `_links` (`next` with kbgate's cursor, `base`). Single items
-//! ([`scan_v2_single`], [`render_v2_single`]) add `body` (storage only, rewritten by the caller),
+//! ([`scan_v2_single`], [`render_v2_single`]) add `body` (storage or ADF, rewritten by the caller),
 //! `labels` and `directChildren` (`v2/single.rs`).
 //!
 //! Guarantees: an allowlist per shape (`v2/item.rs`); the output is valid JSON; upstream's
@@ -16,8 +16,8 @@
 //! an error never carries upstream text.
 //!
 //! Deliberately not done: deciding visibility (the caller's predicate and its choice of which
-//! items to push), building kbgate's URLs (passed in), and Atlassian Document Format bodies
-//! (dropped; the route refuses to ask for them).
+//! items to push), building kbgate's URLs (passed in), and rewriting bodies (`filter::storage`
+//! and `filter::adf` do, called by the proxy).
 
 mod item;
 mod single;
@@ -45,6 +45,8 @@ pub struct RenderContext<'a> {
     pub base: &'a str,
     /// The rewritten storage body of a single item.
     pub storage: Option<&'a str>,
+    /// The rewritten ADF body (a JSON document as a string) of a single item.
+    pub adf: Option<&'a str>,
     /// The label pages kbgate fetched for a single page (`None`: the inline labels).
     pub fetched_labels: Option<&'a [(&'a V2ListScan, &'a [u8])]>,
     /// kbgate's link to the page's labels (a single page's `labels._links.self`).
@@ -65,6 +67,7 @@ impl<'a> RenderContext<'a> {
             download,
             base,
             storage: None,
+            adf: None,
             fetched_labels: None,
             labels_self: "",
             children_self: "",

@@ -13,8 +13,9 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::app::App;
 use crate::confluence::Download;
+use crate::filter::{self, FileKind};
 use crate::policy::OrgSet;
-use crate::route::DownloadQuery;
+use crate::route::{AttachmentDownloadQuery, DownloadQuery};
 
 use super::{missing_on_404, require_visible, Answer, ProxyError};
 
@@ -51,6 +52,63 @@ pub async fn download(
         route: "download",
         stream: Some(Streamed {
             file_name: q.file_name.clone(),
+            download,
+        }),
+        ..Default::default()
+    })
+}
+
+/// Pages of the attachment list read to find an attachment by id (100 each).
+const MAX_LIST_CALLS: u32 = 10;
+
+/// `content/{page}/child/attachment/{id}/download`: the page decided, the attachment found in
+/// the page's own list (so an id of another page's file is a 404), then streamed.
+pub async fn by_id(
+    app: &App,
+    orgs: &OrgSet,
+    q: &AttachmentDownloadQuery,
+    request_id: &str,
+) -> Result<Answer, ProxyError> {
+    require_visible(app, orgs, &q.page, request_id).await?;
+    let mut file_name = None;
+    let mut start = 0u32;
+    for _ in 0..MAX_LIST_CALLS {
+        let path = format!(
+            "/content/{}/child/attachment?start={start}&limit=100",
+            q.page
+        );
+        let body = app
+            .upstream
+            .get_json(&path, request_id)
+            .await
+            .map_err(missing_on_404)?;
+        let scan = filter::scan_file_list(&body, FileKind::Attachment, &q.page)?;
+        file_name = scan
+            .items()
+            .find(|(id, _)| *id == q.attachment)
+            .map(|(_, title)| title.to_owned());
+        let sent = u32::try_from(scan.upstream_count()).unwrap_or(0);
+        if file_name.is_some() || !scan.has_next() || sent == 0 {
+            break;
+        }
+        start = start.saturating_add(sent);
+    }
+    let file_name = file_name.ok_or(ProxyError::NotFound)?;
+    let path = format!(
+        "{}/content/{}/child/attachment/{}/download",
+        app.upstream.api_prefix(),
+        q.page,
+        q.attachment
+    );
+    let download = app
+        .upstream
+        .download(&path, request_id)
+        .await
+        .map_err(missing_on_404)?;
+    Ok(Answer {
+        route: "attachment_download",
+        stream: Some(Streamed {
+            file_name,
             download,
         }),
         ..Default::default()

@@ -79,6 +79,22 @@ pub struct SpaceContentQuery {
     pub expand: Vec<ListExpand>,
 }
 
+/// `GET /wiki/rest/api/content/{pageId}/child/attachment/{attachmentId}/download`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentDownloadQuery {
+    /// The page the attachment must belong to.
+    pub page: ContentId,
+    /// The attachment id: `att` and 1–20 digits, or 1–20 digits.
+    pub attachment: String,
+}
+
+/// Checks an attachment id segment.
+pub(super) fn attachment_id(segment: &str) -> Option<String> {
+    let digits = segment.strip_prefix("att").unwrap_or(segment);
+    ((1..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| segment.to_owned())
+}
+
 /// `GET /wiki/download/attachments/{pageId}/{file}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DownloadQuery {
@@ -149,6 +165,8 @@ pub(super) fn parse_child_files(
                 "limit",
                 parse_number("limit", &value, 1, MAX_LIMIT)?,
             )?,
+            // Some clients repeat the page id as a parameter (atlassian-python-api does).
+            "id" if value == id.as_str() => {}
             "filename" if kind == ChildType::Attachment => {
                 let name = parse_text(
                     "filename",

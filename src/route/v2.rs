@@ -9,9 +9,9 @@
 //! a [`QueryError`] (400), never dropped; a path id that is not 1–20 ASCII digits is
 //! [`RouteError::NotFound`], like any unknown route; `limit` is `1..=250` (default 25); ids in the
 //! query (`space-id`, `ids`) must be numeric, `keys` must be space keys; `body-format` accepts
-//! `storage` only on single items — the rendered formats (`view`, `export_view`, …) are refused
-//! with [`QueryError::RenderedFormat`] and `atlas_doc_format` with [`QueryError::BadValue`]
-//! (kbgate has no ADF rewriter); list routes accept no `body-format` at all. A `cursor` is only
+//! `storage` and `atlas_doc_format` on single items only (kbgate rewrites both) — the rendered
+//! formats (`view`, `export_view`, …) are refused with [`QueryError::RenderedFormat`]; list
+//! routes accept no `body-format` at all. A `cursor` is only
 //! checked for its alphabet and length here: it is kbgate's own, verified by `proxy::v2`.
 //!
 //! Deliberately not done: no upstream URI is built here, and no cursor is verified.
@@ -162,11 +162,23 @@ pub struct SpacePagesQuery {
     pub query: ContentsQuery,
 }
 
-/// The body format of a single item. Only storage format: kbgate rewrites it.
+/// The body format of a single item: the two formats kbgate rewrites (never a rendered one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum V2BodyFormat {
     /// `storage`
     Storage,
+    /// `atlas_doc_format` (ADF)
+    AtlasDocFormat,
+}
+
+impl V2BodyFormat {
+    /// The value on the wire.
+    pub fn wire(self) -> &'static str {
+        match self {
+            V2BodyFormat::Storage => "storage",
+            V2BodyFormat::AtlasDocFormat => "atlas_doc_format",
+        }
+    }
 }
 
 /// `pages/{id}` or `blogposts/{id}`.
@@ -508,10 +520,11 @@ fn single(kind: V2Kind, id: ContentId, raw: Option<&str>) -> Result<SingleQuery,
             ("body-format", _) => {
                 let format = match value.as_str() {
                     "storage" => V2BodyFormat::Storage,
+                    "atlas_doc_format" => V2BodyFormat::AtlasDocFormat,
                     other => {
                         return Err(rendered(other).unwrap_or(QueryError::BadValue {
                             param: "body-format",
-                            why: "only 'storage' is served",
+                            why: "only 'storage' and 'atlas_doc_format' are served",
                         }))
                     }
                 };

@@ -213,7 +213,7 @@ fn a_single_page_takes_storage_and_the_include_flags() {
 }
 
 #[test]
-fn single_items_refuse_rendered_and_adf_bodies_and_unknown_includes() {
+fn single_items_refuse_rendered_bodies_and_unknown_includes_and_take_adf() {
     for (tail, reason) in [
         ("pages/1?body-format=view", "query_rendered_format"),
         ("pages/1?body-format=export_view", "query_rendered_format"),
@@ -223,7 +223,7 @@ fn single_items_refuse_rendered_and_adf_bodies_and_unknown_includes() {
             "query_rendered_format",
         ),
         ("pages/1?body-format=editor", "query_rendered_format"),
-        ("pages/1?body-format=atlas_doc_format", "query_bad_value"),
+        ("pages/1?body-format=adf", "query_bad_value"),
         (
             "pages/1?body-format=storage&body-format=storage",
             "query_duplicate_parameter",

@@ -355,6 +355,24 @@ fn wiki_route(
                 &super::files_json::paged(ctx, all, start, limit, &path),
             )
         }
+        // As Cloud does, the REST download answers with a redirect to the file's bytes.
+        ["child", "attachment", att, "download"] => match ctx.corpus.attachment(att) {
+            Some(a) if a.page_id == *id => Reply {
+                status: 302,
+                content_type: "text/plain",
+                body: Bytes::new(),
+                headers: vec![(
+                    "Location",
+                    format!(
+                        "{}{}/{}",
+                        super::download::PREFIX,
+                        a.page_id,
+                        super::files_json::encode_file_name(&a.file_name)
+                    ),
+                )],
+            },
+            _ => Reply::json(404, &error_body(404, "Attachment not found")),
+        },
         ["child", "comment"] => {
             let all = ctx
                 .corpus

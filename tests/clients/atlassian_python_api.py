@@ -1,6 +1,7 @@
 """Drives kbgate with a real published client library, atlassian-python-api (PyPI), the way
 support tooling and AI assistants (mcp-atlassian) call Confluence: CQL search, page by id with
-expansions, pages of a space, page by title. Two customers of different organizations; every
+expansions, pages of a space, page by title, children, attachments (listed and downloaded),
+comments, labels, ancestors, the space. Two customers of different organizations; every
 response is checked for canaries of organizations the customer is not in.
 
 Usage: python3 atlassian_python_api.py BASE_URL TOKEN_ALICE TOKEN_BOB
@@ -40,6 +41,29 @@ def run(base, who, token, own_tags, own_marker):
     for p in pages[:12]:
         page = check(who, own_tags, c.get_page_by_id(p["id"], expand="body.storage,ancestors,space,version"))
         assert page["id"] == p["id"] and page["body"]["storage"]["value"], page
+    # Children, attachments (listed and downloaded both ways), comments, labels, ancestors.
+    files_checked = 0
+    for p in pages[:8]:
+        pid = p["id"]
+        kids = check(who, own_tags, list(c.get_page_child_by_type(pid, type="page")))
+        assert c.get_page_child_count(pid) == len(kids), (pid, kids)
+        atts = check(who, own_tags, c.get_attachments_from_content(pid, limit=50))
+        assert atts["results"] and atts["size"] == len(atts["results"]), atts
+        for a in atts["results"]:
+            data = c.get(a["_links"]["download"], not_json_response=True)
+            check(who, own_tags, data.decode("latin-1"))
+            by_id = c.get(f"rest/api/content/{pid}/child/attachment/{a['id']}/download", not_json_response=True)
+            assert data and by_id == data, (pid, a["title"])
+            files_checked += 1
+        in_memory = c.download_attachments_from_page(pid, to_memory=True)
+        assert set(in_memory) == {a["title"] for a in atts["results"]}, in_memory.keys()
+        labels = check(who, own_tags, c.get_page_labels(pid))
+        assert labels["size"] == len(labels["results"]), labels
+        comments = check(who, own_tags, c.get_page_comments(pid))
+        assert all(cm["title"].startswith("Re: ") for cm in comments["results"]), comments
+        check(who, own_tags, c.get_page_ancestors(pid))
+    assert files_checked, "some attachments were downloaded"
+    check(who, own_tags, c.get_space("KB"))
     # Page by title: a visible one is found; another organization's is "not there".
     first = pages[0]
     by_title = check(who, own_tags, c.get_page_by_title("KB", first["title"]))

@@ -78,8 +78,10 @@ async fn rendered_formats_are_refused_before_anything_is_forwarded() {
         "body.export_view",
         "body.styled_view",
         "body.anonymous_export_view",
-        "children.page",
-        "descendants.page",
+        "children.page.body.view",
+        "children.page.body.storage",
+        "descendants.comment",
+        "children.attachment.container",
     ] {
         let raw = alice
             .get(

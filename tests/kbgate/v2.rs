@@ -390,6 +390,31 @@ async fn the_sixty_label_page_is_missing_for_bob_and_whole_for_alice_and_bodies_
         for_alice.contains(acme_title.as_str()),
         "alice keeps her link"
     );
+
+    let adf_for_bob = adf_body(&stack, &bob, "100025").await;
+    let text = adf_for_bob.to_string();
+    assert!(
+        !text.contains(acme_title.as_str()) && !text.contains("100005"),
+        "{text}"
+    );
+    assert!(
+        text.contains("/pages/100004/"),
+        "the shared card is kept: {text}"
+    );
+    let adf_for_alice = adf_body(&stack, &alice, "100025").await.to_string();
+    assert!(adf_for_alice.contains(acme_title.as_str()) && adf_for_alice.contains("100005"));
+    let home = adf_body(&stack, &bob, "100001").await.to_string();
+    assert!(
+        !home.contains("\"extension\""),
+        "the children macro is dropped: {home}"
+    );
+    for c in stack.customers() {
+        for item in corpus.items().iter().filter(|i| c.visible.contains(&i.id)) {
+            if item.kind == ContentKind::Page {
+                assert_eq!(adf_body(&stack, &c, &item.id).await["type"], "doc");
+            }
+        }
+    }
     stack.stop().await;
 }
 
@@ -403,6 +428,26 @@ async fn storage_body(stack: &Stack, c: &Customer, id: &str) -> String {
         .as_str()
         .expect("storage body")
         .to_owned()
+}
+
+/// The ADF body of page `id` as `c` gets it, parsed.
+async fn adf_body(stack: &Stack, c: &Customer, id: &str) -> Value {
+    let raw = c
+        .get(
+            stack,
+            &format!("{V2}/pages/{id}?body-format=atlas_doc_format"),
+        )
+        .await;
+    assert_eq!(raw.status, 200, "{} ADF of {id}", c.name);
+    let v = raw.json();
+    assert_eq!(
+        v["body"]["atlas_doc_format"]["representation"],
+        "atlas_doc_format"
+    );
+    let doc = v["body"]["atlas_doc_format"]["value"]
+        .as_str()
+        .expect("ADF value");
+    serde_json::from_str(doc).expect("ADF is JSON")
 }
 
 /// The label ids the simulator gives each label name (asked as the service account).
@@ -572,7 +617,7 @@ async fn refused_v2_parameters_are_400_and_nothing_is_forwarded() {
         "pages?id=100001",
         "pages/100001?body-format=view",
         "pages/100001?body-format=export_view",
-        "pages/100001?body-format=atlas_doc_format",
+        "pages/100001?body-format=adf",
         "pages/100001?include-properties=true",
         "pages/100001/footer-comments?body-format=storage",
         "pages/100001/descendants?depth=9",

@@ -4,8 +4,8 @@
 //!
 //! Guarantees: a body holding a rendered format (`view`, `export_view`, `styled_view`,
 //! `anonymous_export_view`, `editor`, `dynamic`) is refused ([`FilterError::RenderedBody`]); a
-//! storage body is never copied, only written from the caller's rewritten text (a plan that has
-//! one and gets none is refused); other formats (`atlas_doc_format`) are dropped. `labels` is
+//! storage or ADF body is never copied, only written from the caller's rewritten text (an
+//! answer that has one and gets none is refused); other formats are dropped. `labels` is
 //! written from the labels kbgate fetched when upstream said there are more, with
 //! `meta.hasMore:false` and kbgate's `self` link — never upstream's cursor; `labels` without a
 //! `meta` counts as having more. `directChildren` keeps only pages and blog posts the caller's
@@ -41,6 +41,8 @@ pub(super) struct Nested {
 pub(super) struct SingleExtras {
     /// The storage body's `value` string token.
     pub storage: Option<Str>,
+    /// The ADF body's `value` string token (a JSON document as a string).
+    pub adf: Option<Str>,
     pub labels: Option<Nested>,
     pub children: Option<Nested>,
 }
@@ -65,7 +67,20 @@ impl V2SingleScan {
 
     /// The storage body, decoded, when the answer has one.
     pub fn storage_body<'b>(&self, body: &'b [u8]) -> Result<Option<Cow<'b, str>>, FilterError> {
-        let Some(s) = self.extras().and_then(|e| e.storage) else {
+        self.decoded(body, self.extras().and_then(|e| e.storage))
+    }
+
+    /// The ADF body (a JSON document as a string), decoded, when the answer has one.
+    pub fn adf_body<'b>(&self, body: &'b [u8]) -> Result<Option<Cow<'b, str>>, FilterError> {
+        self.decoded(body, self.extras().and_then(|e| e.adf))
+    }
+
+    fn decoded<'b>(
+        &self,
+        body: &'b [u8],
+        token: Option<Str>,
+    ) -> Result<Option<Cow<'b, str>>, FilterError> {
+        let Some(s) = token else {
             return Ok(None);
         };
         if body.len() != self.body_len {
@@ -116,7 +131,10 @@ pub(super) fn scan_body(cur: &mut Cursor<'_>, extras: &mut SingleExtras) -> Res<
     while let Some(key) = cur.next_key(&mut first)? {
         cur.key_insert(&mut keys, key)?;
         match cur.raw_inner(key) {
-            b"storage" => extras.storage = Some(scan_representation(cur)?),
+            b"storage" => extras.storage = Some(scan_representation(cur, b"storage")?),
+            b"atlas_doc_format" => {
+                extras.adf = Some(scan_representation(cur, b"atlas_doc_format")?)
+            }
             b"view"
             | b"export_view"
             | b"styled_view"
@@ -132,10 +150,11 @@ pub(super) fn scan_body(cur: &mut Cursor<'_>, extras: &mut SingleExtras) -> Res<
     Ok(Part::Body)
 }
 
-/// `{"representation":"storage","value":"…"}` → the value token.
-fn scan_representation(cur: &mut Cursor<'_>) -> Res<Str> {
-    cur.expect_object("v2 storage body is not an object")?;
-    let mut keys = cur.keys_begin("v2 storage body");
+/// `{"representation":"<format>","value":"…"}` → the value token; another representation is
+/// refused as rendered.
+fn scan_representation(cur: &mut Cursor<'_>, format: &[u8]) -> Res<Str> {
+    cur.expect_object("v2 body format is not an object")?;
+    let mut keys = cur.keys_begin("v2 body format");
     let mut value = None;
     let mut first = true;
     while let Some(key) = cur.next_key(&mut first)? {
@@ -144,7 +163,7 @@ fn scan_representation(cur: &mut Cursor<'_>) -> Res<Str> {
             b"value" => value = Some(cur.expect_string("v2 storage value is not a string")?),
             b"representation" => {
                 let s = cur.expect_string("v2 representation is not a string")?;
-                if cur.raw_inner(s) != b"storage" {
+                if cur.raw_inner(s) != format {
                     return Err(Box::new(FilterError::RenderedBody));
                 }
             }
@@ -154,7 +173,7 @@ fn scan_representation(cur: &mut Cursor<'_>) -> Res<Str> {
         }
     }
     cur.keys_end(keys);
-    Ok(value.ok_or(FilterError::Shape("v2 storage body without a value"))?)
+    Ok(value.ok_or(FilterError::Shape("v2 body format without a value"))?)
 }
 
 /// Scans `labels` of a single page.
@@ -239,17 +258,28 @@ pub(super) fn write_part(
         .ok_or(FilterError::Shape("body does not match its scan"))?;
     match part {
         Part::Body => {
-            out.extend_from_slice(b"\"body\":");
-            if extras.storage.is_none() {
-                out.extend_from_slice(b"{}");
-                return Ok(());
+            out.extend_from_slice(b"\"body\":{");
+            let formats = [
+                ("storage", extras.storage.is_some(), ctx.storage),
+                ("atlas_doc_format", extras.adf.is_some(), ctx.adf),
+            ];
+            let mut first = true;
+            for (name, present, rewritten) in formats {
+                if !present {
+                    continue;
+                }
+                let value = rewritten.ok_or(FilterError::Shape("body not rewritten"))?;
+                if !std::mem::take(&mut first) {
+                    out.push(b',');
+                }
+                write_json_str(out, name);
+                out.extend_from_slice(b":{\"representation\":");
+                write_json_str(out, name);
+                out.extend_from_slice(b",\"value\":");
+                write_json_str(out, value);
+                out.push(b'}');
             }
-            let storage = ctx
-                .storage
-                .ok_or(FilterError::Shape("storage body not rewritten"))?;
-            out.extend_from_slice(b"{\"storage\":{\"representation\":\"storage\",\"value\":");
-            write_json_str(out, storage);
-            out.extend_from_slice(b"}}");
+            out.push(b'}');
         }
         Part::Labels => {
             let labels = extras

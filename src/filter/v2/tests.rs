@@ -222,6 +222,7 @@ fn single_ctx<'a>(
         download: &download,
         base: BASE,
         storage,
+        adf: None,
         fetched_labels: fetched,
         labels_self: "/wiki/api/v2/pages/1001/labels",
         children_self: "/wiki/api/v2/pages/1001/direct-children",
@@ -317,11 +318,12 @@ fn labels_with_more_are_written_only_from_the_fetched_pages() {
 }
 
 #[test]
-fn rendered_bodies_are_refused_and_other_formats_dropped() {
+fn rendered_bodies_are_refused_and_adf_is_written_only_rewritten() {
     for body in [
         r#"{"id":"1","body":{"view":{"representation":"view","value":"<p>x</p>"}}}"#,
         r#"{"id":"1","body":{"export_view":{"value":"x"}}}"#,
         r#"{"id":"1","body":{"storage":{"representation":"view","value":"x"}}}"#,
+        r#"{"id":"1","body":{"atlas_doc_format":{"representation":"view","value":"x"}}}"#,
     ] {
         assert!(
             matches!(
@@ -331,10 +333,26 @@ fn rendered_bodies_are_refused_and_other_formats_dropped() {
             "{body}"
         );
     }
-    let adf = r#"{"id":"1","body":{"atlas_doc_format":{"representation":"atlas_doc_format","value":"{}"}}}"#;
+    let adf = r#"{"id":"1","body":{"atlas_doc_format":{"representation":"atlas_doc_format","value":"{\"CANARY\":1}"},"editor2":{"value":"CANARY"}}}"#;
     let scan = scan_v2_single(adf.as_bytes(), ItemShape::SingleBlogPost).unwrap();
-    let out = render_v2_single(&scan, adf.as_bytes(), &single_ctx(ALL, None, None)).unwrap();
-    assert_eq!(String::from_utf8(out).unwrap(), r#"{"id":"1","body":{}}"#);
+    assert_eq!(
+        scan.adf_body(adf.as_bytes()).unwrap().as_deref(),
+        Some(r#"{"CANARY":1}"#)
+    );
+    assert!(render_v2_single(&scan, adf.as_bytes(), &single_ctx(ALL, None, None)).is_err());
+    let ctx = RenderContext {
+        adf: Some(r#"{"type":"doc"}"#),
+        ..single_ctx(ALL, None, None)
+    };
+    let out = render_v2_single(&scan, adf.as_bytes(), &ctx).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"{"id":"1","body":{"atlas_doc_format":{"representation":"atlas_doc_format","value":"{\"type\":\"doc\"}"}}}"#
+    );
+    let empty = r#"{"id":"1","body":{}}"#;
+    let scan = scan_v2_single(empty.as_bytes(), ItemShape::SinglePage).unwrap();
+    let out = render_v2_single(&scan, empty.as_bytes(), &single_ctx(ALL, None, None)).unwrap();
+    assert_eq!(out, empty.as_bytes());
 }
 
 #[test]

@@ -47,13 +47,19 @@ impl Links {
         format!("{}{}/space/{key}/content", self.public_url, self.api_prefix)
     }
 
-    /// kbgate's download URL of the attachment `file_name` of page `page`.
+    /// kbgate's download link of the attachment `file_name` of page `page`, relative to
+    /// `_links.base` as Confluence writes it (`/download/attachments/{page}/{file}`), so clients
+    /// that join it to the base reach kbgate.
     pub fn download(&self, page: &ContentId, file_name: &str) -> String {
         format!(
-            "{}/download/attachments/{page}/{}",
-            self.api_base(),
+            "/download/attachments/{page}/{}",
             utf8_percent_encode(file_name, SEGMENT)
         )
+    }
+
+    /// The absolute URL of [`Links::download`].
+    pub fn download_url(&self, page: &ContentId, file_name: &str) -> String {
+        format!("{}{}", self.api_base(), self.download(page, file_name))
     }
 }
 
@@ -67,11 +73,15 @@ mod tests {
         let page = ContentId::new("100005").unwrap();
         assert_eq!(
             links.download(&page, "diagram CANARY/x?.png"),
-            "https://kb.example.com/wiki/download/attachments/100005/diagram%20CANARY%2Fx%3F.png"
+            "/download/attachments/100005/diagram%20CANARY%2Fx%3F.png"
+        );
+        assert_eq!(
+            links.download_url(&page, "a b"),
+            "https://kb.example.com/wiki/download/attachments/100005/a%20b"
         );
         let dc = Links::new("https://kb.example.com", "/rest/api");
         assert_eq!(
-            dc.download(&page, "a.txt"),
+            dc.download_url(&page, "a.txt"),
             "https://kb.example.com/download/attachments/100005/a.txt"
         );
         assert_eq!(

@@ -6,22 +6,25 @@
 //! there are more than it sent, at most [`MAX_LABEL_CALLS`] pages) and the item is decided again
 //! with exactly those labels — a label kbgate's metadata did not know (another organization's,
 //! or the internal one) hides the item; a label list kbgate cannot finish hides it too (fail
-//! closed). The parent is named, and each direct child listed, only when visible; the storage
-//! body goes through `body_rewrite::rewrite`.
+//! closed). The parent is named, and each direct child listed, only when visible; a storage
+//! body goes through `body_rewrite::rewrite`, an ADF body through `filter::adf` with every id
+//! its URLs name decided in one batch.
 //!
-//! Deliberately not done: Atlassian Document Format (the route refuses it), versions,
-//! properties, operations and the other `include-*` expansions (refused by the route).
+//! Deliberately not done: versions, properties, operations and the other `include-*`
+//! expansions (refused by the route).
 
 use bytes::Bytes;
 
 use crate::app::App;
 use crate::confluence::UpstreamError;
+use crate::filter::adf::{self, AdfError};
 use crate::filter::{
-    render_v2_single, scan_v2_list, scan_v2_single, ItemShape, RenderContext, V2ListScan,
+    render_v2_single, scan_v2_list, scan_v2_single, FilterError, ItemShape, RenderContext,
+    V2ListScan,
 };
 use crate::ids::ContentId;
 use crate::policy::{ItemMeta, Labels, OrgSet};
-use crate::route::v2::{SingleQuery, V2BodyFormat, V2Kind};
+use crate::route::v2::{SingleQuery, V2Kind};
 
 use super::super::{body_rewrite, Answer, ProxyError};
 use super::walk::decide_ids;
@@ -99,6 +102,10 @@ pub(super) async fn single(
         Some(xhtml) => Some(body_rewrite::rewrite(app, orgs, &xhtml, &meta, request_id).await?),
         None => None,
     };
+    let rewritten_adf = match scan.adf_body(&body)? {
+        Some(doc) => Some(rewrite_adf(app, orgs, &doc, &q.id, request_id).await?),
+        None => None,
+    };
     let label_refs: Option<Vec<(&V2ListScan, &[u8])>> = fetched
         .as_ref()
         .map(|pages| pages.iter().map(|(s, b)| (s, b.as_ref())).collect());
@@ -113,6 +120,7 @@ pub(super) async fn single(
         download: &download,
         base: &base,
         storage: rewritten.as_deref(),
+        adf: rewritten_adf.as_deref(),
         fetched_labels: label_refs.as_deref(),
         labels_self: &labels_self,
         children_self: &children_self,
@@ -128,11 +136,43 @@ pub(super) async fn single(
     })
 }
 
+/// The ADF body `doc` of page `id`, rewritten for a caller with `orgs`: every content id its
+/// URLs name decided in one batch (a failed lookup hides them all).
+async fn rewrite_adf(
+    app: &App,
+    orgs: &OrgSet,
+    doc: &str,
+    id: &ContentId,
+    request_id: &str,
+) -> Result<String, ProxyError> {
+    let refused = |e: AdfError| {
+        tracing::warn!(reason = "adf_body_refused", error = %e, "ADF body refused");
+        ProxyError::Filter(FilterError::Shape("ADF body refused"))
+    };
+    let ids: Vec<ContentId> = adf::scan_adf(doc, id.as_str())
+        .map_err(refused)?
+        .iter()
+        .filter_map(|i| ContentId::new(i).ok())
+        .collect();
+    let decisions = decide_ids(app, orgs, &ids, request_id)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(reason = "metadata_lookup_failed", error = %e, "ADF links hidden");
+            Default::default()
+        });
+    let visible = |i: &str| decisions.get(i).copied().unwrap_or(false);
+    let rewritten = adf::rewrite_adf(doc, id.as_str(), &visible).map_err(refused)?;
+    if rewritten.removed > 0 {
+        tracing::debug!(content.id = %id, filter.removed_nodes = rewritten.removed, "ADF rewritten");
+    }
+    Ok(rewritten.body)
+}
+
 /// Upstream's URL for the item, from the typed query.
 fn upstream_path(q: &SingleQuery) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
-    if let Some(V2BodyFormat::Storage) = q.body_format {
-        query.append_pair("body-format", "storage");
+    if let Some(format) = q.body_format {
+        query.append_pair("body-format", format.wire());
     }
     if q.include_labels {
         query.append_pair("include-labels", "true");
@@ -197,6 +237,7 @@ fn labels_path(id: &ContentId, cursor: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::route::v2::V2BodyFormat;
 
     #[test]
     fn upstream_is_asked_for_storage_and_the_includes_the_client_named() {
