@@ -25,10 +25,12 @@ step "lint"
 cargo clippy --all-targets --locked -- -D warnings
 
 step "unit and integration tests"
-mkdir -p target/tmp && rm -f target/tmp/leak-oracle.log
+mkdir -p target/tmp && rm -f target/tmp/leak-oracle.log target/tmp/leak-oracle-routes.log
 cargo test --locked --all-targets 2>&1 | tee target/test-output.txt
 grep -E '^test result:' target/test-output.txt | awk '{p+=$4; f+=$6; i+=$8} END {printf "unit+integration: %d passed, %d failed, %d ignored\n", p, f, i}'
 sort -n target/tmp/leak-oracle.log | tail -n 1 | awk '{printf "leak oracle: %d responses, %d bytes scanned, 0 foreign canaries\n", $1, $2}'
+echo "leak oracle by route (responses, bytes; every one scanned, 0 foreign canaries):"
+awk '{printf "  %-22s %6d %10d\n", $1, $2, $3}' target/tmp/leak-oracle-routes.log
 
 step "configuration examples"
 KBGATE_CONFLUENCE_TOKEN=example cargo run --quiet --locked -- check-config config/kbgate.example.toml

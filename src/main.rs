@@ -61,6 +61,9 @@ enum Command {
     Sim {
         #[arg(long, default_value = "127.0.0.1:8090")]
         listen: SocketAddr,
+        /// Answer as Confluence Data Center: REST under /rest/api, bearer token auth.
+        #[arg(long)]
+        datacenter: bool,
     },
 }
 
@@ -115,7 +118,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve { config } => serve(config).await,
         Command::Demo { listen, sim_listen } => run_demo(listen, sim_listen).await,
-        Command::Sim { listen } => run_sim(listen).await,
+        Command::Sim { listen, datacenter } => run_sim(listen, datacenter).await,
         Command::Explain { config, orgs, id } => {
             let config = Config::load(&config)?;
             print!("{}", kbgate::explain::explain(&config, &orgs, &id).await?);
@@ -255,7 +258,7 @@ async fn visible_titles(url: &str, token: &str) -> Result<Vec<String>, String> {
         .collect())
 }
 
-async fn run_sim(listen: SocketAddr) -> anyhow::Result<()> {
+async fn run_sim(listen: SocketAddr, datacenter: bool) -> anyhow::Result<()> {
     telemetry::init(&kbgate::config::LogSettings {
         format: kbgate::config::LogFormat::Pretty,
         level: "info".into(),
@@ -263,15 +266,27 @@ async fn run_sim(listen: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
-    let opts = kbgate::sim::SimOptions::default();
-    println!(
-        "service account: {} / token {}",
-        opts.service_email, opts.service_token
-    );
+    let opts = kbgate::sim::SimOptions {
+        datacenter,
+        ..Default::default()
+    };
+    if datacenter {
+        println!(
+            "service account: personal access token {}",
+            opts.service_token
+        );
+    } else {
+        println!(
+            "service account: {} / token {}",
+            opts.service_email, opts.service_token
+        );
+    }
     let sim = kbgate::sim::start(listener, opts).await?;
     println!(
-        "simulated Confluence at {}/wiki, identity provider {}",
+        "simulated Confluence {} at {}{}, identity provider {}",
+        if datacenter { "Data Center" } else { "Cloud" },
         sim.base_url(),
+        if datacenter { "" } else { "/wiki" },
         sim.issuer()
     );
     for c in demo::customers() {

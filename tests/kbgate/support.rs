@@ -13,10 +13,52 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Responses and bytes the oracle has scanned in this test binary, for the closing figures.
 pub static SCANNED_RESPONSES: AtomicU64 = AtomicU64::new(0);
 pub static SCANNED_BYTES: AtomicU64 = AtomicU64::new(0);
+/// The same per kbgate route (the route name, or `refused` for targets no route serves).
+static SCANNED_BY_ROUTE: std::sync::Mutex<std::collections::BTreeMap<&'static str, (u64, u64)>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// kbgate's route name for a request target, as the proxy classifies it.
+fn route_of(target: &str) -> &'static str {
+    use kbgate::route::{classify_for, Site};
+    let Ok(uri) = target.parse::<http::Uri>() else {
+        return "refused";
+    };
+    classify_for(Site::Cloud, &http::Method::GET, &uri)
+        .or_else(|_| classify_for(Site::DataCenter, &http::Method::GET, &uri))
+        .map(|r| r.name())
+        .unwrap_or("refused")
+}
+
+/// Writes the per-route totals to `target/tmp/leak-oracle-routes.log` (replaced each time, so
+/// the last stack dropped leaves the totals of the whole binary).
+fn write_route_totals() {
+    let lines: String = {
+        let map = SCANNED_BY_ROUTE.lock().unwrap_or_else(|e| e.into_inner());
+        map.iter()
+            .map(|(route, (n, bytes))| format!("{route} {n} {bytes}\n"))
+            .collect()
+    };
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let tmp = dir.join(format!("leak-oracle-routes.{}.tmp", std::process::id()));
+    if std::fs::write(&tmp, lines).is_ok() {
+        let _ = std::fs::rename(&tmp, dir.join("leak-oracle-routes.log"));
+    }
+}
+
+/// Writes the per-route totals when a stack goes away, however its test ends.
+#[derive(Default)]
+pub struct RouteTotalsOnDrop;
+
+impl Drop for RouteTotalsOnDrop {
+    fn drop(&mut self) {
+        write_route_totals();
+    }
+}
 
 /// A running simulator + kbgate.
 pub struct Stack {
     pub inner: DemoStack,
+    _totals: RouteTotalsOnDrop,
 }
 
 impl Stack {
@@ -24,6 +66,7 @@ impl Stack {
         let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
         Stack {
             inner: DemoStack::start(any, any).await.expect("demo stack starts"),
+            _totals: RouteTotalsOnDrop,
         }
     }
 
@@ -38,6 +81,7 @@ impl Stack {
             inner: DemoStack::start_with(any, any, opts)
                 .await
                 .expect("demo stack starts"),
+            _totals: RouteTotalsOnDrop,
         }
     }
 
@@ -313,6 +357,12 @@ impl LeakOracle {
     pub fn assert_clean(&self, bytes: &[u8], what: &str) {
         SCANNED_RESPONSES.fetch_add(1, Ordering::Relaxed);
         SCANNED_BYTES.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        if let Some((_, target)) = what.split_once(" GET ") {
+            let mut map = SCANNED_BY_ROUTE.lock().unwrap_or_else(|e| e.into_inner());
+            let entry = map.entry(route_of(target)).or_default();
+            entry.0 += 1;
+            entry.1 += bytes.len() as u64;
+        }
         let hits = self.hits(bytes);
         assert!(
             hits.is_empty(),
