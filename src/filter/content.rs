@@ -5,7 +5,7 @@
 //! writes a plan that keeps only the allowlisted members:
 //! `id`, `type`, `status`, `title`, `space` (minus `_expandable` and `homepage`), `metadata`
 //! (only `labels`), `ancestors` (each entry under its own visibility condition, reduced to
-//! `id`, `type`, `status`, `title`, `_links{webui,tinyui,self}`), `version` (minus `content`,
+//! `id`, `type`, `status`, `title`, `_links{webui,tinyui}`), `version` (minus `content`,
 //! `_expandable`, `collaborators`), `body` (only `storage{value,representation}`),
 //! `extensions`, `childTypes`, `history` (content-by-id only: dates, `createdBy`, version
 //! summaries), `_expandable` (values blanked), `_links` (per route).
@@ -450,7 +450,8 @@ fn scan_expandable(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
 /// Which `_links` members survive.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum LinksKind {
-    /// A search result's content or an ancestor: `webui`, `tinyui`, `self` as they are.
+    /// A search result's content or an ancestor: `webui` and `tinyui` as they are (relative to
+    /// the site). `self` is dropped: it is an absolute URL naming the upstream host.
     Item,
     /// Content-by-id: `webui`, `tinyui`, `editui`, `collection`, `context`, then kbgate's
     /// `self` and `base`.
@@ -467,7 +468,6 @@ fn scan_links(cur: &mut Cursor<'_>, plan: &mut Plan<'_>, kind: LinksKind) -> Res
         let keep = matches!(
             (kind, cur.raw_inner(key)),
             (_, b"webui" | b"tinyui")
-                | (LinksKind::Item, b"self")
                 | (LinksKind::Single, b"editui" | b"collection" | b"context")
         );
         if keep {

@@ -20,12 +20,14 @@
 //! and `filter::adf` do, called by the proxy).
 
 mod item;
+mod shapes;
 mod single;
 
 #[cfg(test)]
 mod tests;
 
-pub use item::{ItemShape, V2Item};
+pub use item::V2Item;
+pub use shapes::ItemShape;
 pub use single::V2SingleScan;
 
 use super::json::Cursor;
