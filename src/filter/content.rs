@@ -467,8 +467,7 @@ fn scan_links(cur: &mut Cursor<'_>, plan: &mut Plan<'_>, kind: LinksKind) -> Res
         cur.key_insert(&mut keys, key)?;
         let keep = matches!(
             (kind, cur.raw_inner(key)),
-            (_, b"webui" | b"tinyui")
-                | (LinksKind::Single, b"editui" | b"collection" | b"context")
+            (_, b"webui" | b"tinyui") | (LinksKind::Single, b"editui" | b"collection" | b"context")
         );
         if keep {
             keep_string(cur, plan, key, "link is not a string")?;

@@ -229,7 +229,11 @@ fn hidden_ancestors_breadcrumbs_and_parents_go_while_visible_ones_stay() {
     assert_eq!(ancestors[0]["id"], "100");
     assert_eq!(ancestors[0].as_object().unwrap().len(), 5);
     let links = ancestors[0]["_links"].as_object().unwrap();
-    assert_eq!(links.len(), 2, "webui and tinyui; no absolute upstream self: {links:?}");
+    assert_eq!(
+        links.len(),
+        2,
+        "webui and tinyui; no absolute upstream self: {links:?}"
+    );
     assert!(links.get("self").is_none());
     let crumbs: Vec<&str> = a["breadcrumbs"]
         .as_array()

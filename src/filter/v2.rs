@@ -8,10 +8,10 @@
 //! it reads upstream's `next` cursor so the proxy can walk on, but never writes it. Items from
 //! several upstream pages are written into one answer by a [`V2ListWriter`], which ends with
 //! kbgate's own `_links` (`next` with kbgate's cursor, `base`). Single items
-//! ([`scan_v2_single`], [`render_v2_single`]) add `body` (storage or ADF, rewritten by the caller),
-//! `labels` and `directChildren` (`v2/single.rs`).
+//! ([`scan_v2_single`], [`render_v2_single`]) add `body` (storage or ADF, rewritten by the
+//! caller), `labels` and `directChildren` (`v2/single.rs`).
 //!
-//! Guarantees: an allowlist per shape (`v2/item.rs`); the output is valid JSON; upstream's
+//! Guarantees: an allowlist per shape (`v2/shapes.rs`, applied by `v2/item.rs`); the output is valid JSON; upstream's
 //! `_links.next`, `_links.base`, `self` links, cursors and `meta.cursor` never reach the output;
 //! an error never carries upstream text.
 //!

@@ -13,7 +13,9 @@
 //! Guarantees: upstream is asked with kbgate's own query built from the typed route, with
 //! `status=current` on content lists; nothing from upstream reaches the client except through
 //! `filter::v2`; upstream 404/403 on an item route is the uniform 404, any other upstream
-//! failure 502/504. Deliberately not done: ADF bodies, comment bodies, other v2 routes (404).
+//! failure 502/504. Deliberately not done: comment bodies, a space-id pre-filter on `pages`
+//! (every page of the site is walked and decided; the walk's bound keeps a request short),
+//! other v2 routes (404).
 
 mod cursor;
 mod single;

@@ -49,6 +49,39 @@ pub(crate) fn storage(corpus: &Corpus, item: &SimItem) -> String {
                     ));
                 }
             }
+            Block::Include(target) => {
+                if let Some(t) = corpus.get(target) {
+                    out.push_str(&format!(
+                        "<ac:structured-macro ac:name=\"include\" ac:schema-version=\"1\" \
+                         ac:macro-id=\"{}-{n}\"><ac:parameter ac:name=\"\"><ac:link>\
+                         <ri:page ri:space-key=\"{}\" ri:content-title=\"{}\" /></ac:link>\
+                         </ac:parameter></ac:structured-macro>",
+                        item.id,
+                        escape_xml(&t.space_key),
+                        escape_xml(&t.title)
+                    ));
+                }
+            }
+            Block::ByLabel(label) => out.push_str(&format!(
+                "<ac:structured-macro ac:name=\"contentbylabel\" ac:schema-version=\"3\" \
+                 ac:macro-id=\"{}-{n}\"><ac:parameter ac:name=\"cql\">label = &quot;{}&quot;\
+                 </ac:parameter></ac:structured-macro>",
+                item.id,
+                escape_xml(label)
+            )),
+            Block::ImageOf(target) => {
+                let first = corpus.attachments(target).into_iter().next();
+                if let (Some(t), Some(att)) = (corpus.get(target), first) {
+                    out.push_str(&format!(
+                        "<p><ac:image ac:alt=\"\"><ri:attachment ri:filename=\"{}\">\
+                         <ri:page ri:space-key=\"{}\" ri:content-title=\"{}\" />\
+                         </ri:attachment></ac:image></p>",
+                        escape_xml(&att.file_name),
+                        escape_xml(&t.space_key),
+                        escape_xml(&t.title)
+                    ));
+                }
+            }
         }
     }
     out
@@ -79,6 +112,28 @@ pub(crate) fn view(corpus: &Corpus, item: &SimItem) -> String {
                 Some(t) => out.push_str(&format!("<p>{}</p>", anchor(t))),
                 None => out.push_str("<p><span class=\"unresolved\">link</span></p>"),
             },
+            // As the service account: the included page's whole body.
+            Block::Include(target) => {
+                if let Some(t) = corpus.get(target) {
+                    out.push_str(&format!("<div class=\"include\">{}</div>", view(corpus, t)));
+                }
+            }
+            Block::ByLabel(label) => {
+                out.push_str("<ul class=\"content-by-label\">");
+                for i in corpus.items().iter().filter(|i| i.labels.contains(label)) {
+                    out.push_str(&format!("<li>{}</li>", anchor(i)));
+                }
+                out.push_str("</ul>");
+            }
+            Block::ImageOf(target) => {
+                if let Some(att) = corpus.attachments(target).into_iter().next() {
+                    out.push_str(&format!(
+                        "<p><img src=\"/wiki/download/attachments/{target}/{}\" alt=\"{}\"></p>",
+                        escape_xml(&att.file_name),
+                        escape_xml(&att.file_name)
+                    ));
+                }
+            }
         }
     }
     out

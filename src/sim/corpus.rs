@@ -100,6 +100,12 @@ pub(crate) enum Block {
     Children,
     /// A link to another item (by id; storage names it by title).
     Link(String),
+    /// The `include` macro (by id; storage names it by title).
+    Include(String),
+    /// The `contentbylabel` macro for a label.
+    ByLabel(String),
+    /// An image of another item's first attachment (by id).
+    ImageOf(String),
 }
 
 /// One page or blog post of the simulated site.
@@ -452,6 +458,9 @@ fn build_item(
             }
             B::Children => blocks.push(Block::Children),
             B::Link(id) => blocks.push(Block::Link(id.to_string())),
+            B::Include(id) => blocks.push(Block::Include(id.to_string())),
+            B::ByLabel(label) => blocks.push(Block::ByLabel((*label).to_owned())),
+            B::ImageOf(id) => blocks.push(Block::ImageOf(id.to_string())),
         }
     }
     SimItem {

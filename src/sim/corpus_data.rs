@@ -16,6 +16,12 @@ pub(super) enum B {
     Children,
     /// An `<ac:link>` to another item, named by title in storage format.
     Link(u32),
+    /// The `include` macro naming another item by title.
+    Include(u32),
+    /// The `contentbylabel` macro listing the items with a label.
+    ByLabel(&'static str),
+    /// An image of another item's first attachment (`ri:attachment` inside `ri:page`).
+    ImageOf(u32),
 }
 
 /// One content item in the table.
@@ -172,7 +178,13 @@ pub(super) const SPECS: &[Spec] = &[
         "Answers about VPN access, invoice payment and password resets."),
     kb(100025, 100001, "Related articles", &[],
         "Articles related to VPN access.")
-        .with(&[B::Link(100004), B::Link(100005)]),
+        .with(&[
+            B::Link(100004),
+            B::Link(100005),
+            B::Include(100005),
+            B::ByLabel("org-acme"),
+            B::ImageOf(100005),
+        ]),
     kb(100026, 100001, "Acme SSO configuration", &["org-acme", "sso"],
         "Acme signs in through single sign-on; passwords are managed by Acme IT."),
     kb(100027, 100001, "Globex data export", &["org-globex"],

@@ -27,8 +27,14 @@ async fn ambiguous_and_unknown_targets_are_refused_and_never_forwarded() {
         ("/wiki/rest/api/content/100001%23x", &[400]),
         ("/wiki/rest/api/content/abc", &[404]),
         ("/wiki/rest/api/content/100001/child/page/extra", &[404]),
-        ("/wiki/rest/api/content/100001/child/attachment/att1000011", &[404]),
-        ("/wiki/rest/api/content/100001/child/attachment/x1/download", &[404]),
+        (
+            "/wiki/rest/api/content/100001/child/attachment/att1000011",
+            &[404],
+        ),
+        (
+            "/wiki/rest/api/content/100001/child/attachment/x1/download",
+            &[404],
+        ),
         ("/wiki/rest/api/space/KB/content/comment", &[404]),
         ("/wiki/download/attachments/100001/a/b", &[404]),
         ("/wiki/rest/api/label?name=org-acme", &[404]),

@@ -18,7 +18,8 @@ use std::borrow::Cow;
 use super::super::json::{Cursor, Str};
 use super::super::plan::write_json_str;
 use super::super::{FilterError, Res};
-use super::item::{scan_item, write_item, ItemShape, V2Item};
+use super::item::{scan_item, write_item, V2Item};
+use super::shapes::ItemShape;
 use super::RenderContext;
 
 /// Which single-only part a member is.

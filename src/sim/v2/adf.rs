@@ -55,6 +55,19 @@ fn children_macro(item_id: &str, n: usize) -> J {
     )
 }
 
+/// An ADF `extension` node for the macro `key` with `parameters`.
+fn extension(key: &str, parameters: J, macro_id: &str) -> J {
+    J::obj().with("type", "extension").with(
+        "attrs",
+        J::obj()
+            .with("layout", "default")
+            .with("extensionType", "com.atlassian.confluence.macro.core")
+            .with("extensionKey", key)
+            .with("parameters", J::obj().with("macroParams", parameters))
+            .with("localId", macro_id),
+    )
+}
+
 /// The ADF document of `item`'s body (links resolved against the corpus, as the service account).
 pub(crate) fn document(ctx: &Ctx<'_>, item: &SimItem) -> J {
     let mut content = Vec::with_capacity(item.blocks.len());
@@ -68,6 +81,37 @@ pub(crate) fn document(ctx: &Ctx<'_>, item: &SimItem) -> J {
             ),
             Block::Para(p) => content.push(paragraph(vec![text(p)])),
             Block::Children => content.push(children_macro(&item.id, n)),
+            Block::Include(target) => {
+                if let Some(t) = ctx.corpus.get(target) {
+                    content.push(extension(
+                        "include",
+                        J::obj().with("", J::obj().with("value", t.title.clone())),
+                        &format!("{}-{n}", item.id),
+                    ));
+                }
+            }
+            Block::ByLabel(label) => content.push(extension(
+                "contentbylabel",
+                J::obj().with("cql", J::obj().with("value", format!("label = \"{label}\""))),
+                &format!("{}-{n}", item.id),
+            )),
+            Block::ImageOf(target) => {
+                if let Some(att) = ctx.corpus.attachments(target).into_iter().next() {
+                    let media = J::obj().with("type", "media").with(
+                        "attrs",
+                        J::obj()
+                            .with("type", "file")
+                            .with("id", format!("sim-file-{}", att.id.trim_start_matches("att")))
+                            .with("collection", format!("contentId-{target}"))
+                            .with("alt", att.file_name.clone()),
+                    );
+                    content.push(
+                        J::obj()
+                            .with("type", "mediaSingle")
+                            .with("content", J::Arr(vec![media])),
+                    );
+                }
+            }
             Block::Link(target) => {
                 if let Some(t) = ctx.corpus.get(target) {
                     let url = format!("{}{}", ctx.wiki(), webui(t));
