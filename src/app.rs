@@ -96,7 +96,12 @@ impl App {
             policy: config.policy.clone(),
             metadata: MetadataIndex::new(&config.cache),
             webhook_secret: config.cache.webhook_secret.clone(),
-            cursor_key: crate::proxy::v2::CursorKey::random(),
+            cursor_key: match &config.server.cursor_secret {
+                Some(secret) => {
+                    crate::proxy::v2::CursorKey::from_secret(secret.expose().as_bytes())
+                }
+                None => crate::proxy::v2::CursorKey::random(),
+            },
             v2_space_keys: crate::proxy::v2::SpaceKeyCache::new(config.cache.metadata_ttl),
             upstream,
         })

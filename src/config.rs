@@ -60,6 +60,9 @@ pub struct ServerSettings {
     pub drain_timeout: Duration,
     pub max_header_bytes: usize,
     pub max_uri_bytes: usize,
+    /// Secret that seals kbgate's v2 paging cursors; `None`: a random key per process (a cursor
+    /// is then accepted only by the replica that issued it).
+    pub cursor_secret: Option<Secret>,
 }
 
 /// TLS material, already read from disk.

@@ -29,7 +29,12 @@
 //! - `content`: the Content object (both routes); `labels`: `metadata.labels` and completeness.
 //! - `search`: site search; `single`: content by id; `list`: content lists (`content/search`,
 //!   the `content` listing, a page's children and descendants); `label_list`: a page's labels;
-//!   `space_list`: spaces (the list and one space), reduced to their plain fields.
+//!   `space_list`: spaces (the list and one space), reduced to their plain fields;
+//!   `file_list`: a page's attachments and comments, kept only when they belong to it.
+//! - `v2`: Confluence v2 lists and single pages/blog posts; `adf`: the Atlassian Document
+//!   Format body rewriter (v2 `atlas_doc_format`).
+//! - `jsm`: JSM knowledge-base article pages.
+//! - `splice`: adds kbgate's composed members to kbgate's own rendered JSON.
 //! - `urls`: what a search display URL points at.
 
 pub mod adf;
@@ -68,14 +73,14 @@ pub use label_list::{render_label_list, scan_label_list, LabelListScan};
 pub use list::{render_list, scan_list, ListScan};
 pub use search::{render_search, render_search_with, scan_search, ResultScan, SearchScan};
 pub use single::{render_content, scan_content, ContentScan};
-pub use v2::{
-    render_v2_single, scan_v2_list, scan_v2_single, ItemShape, RenderContext, V2Item, V2ListScan,
-    V2ListWriter, V2SingleScan,
-};
-pub use splice::{append_members, append_to_member};
 pub use space_list::{
     render_space, render_space_list, scan_space, scan_space_list, RenderedSpaces, SpaceListScan,
     SpaceScan,
+};
+pub use splice::{append_members, append_to_member};
+pub use v2::{
+    render_v2_single, scan_v2_list, scan_v2_single, ItemShape, RenderContext, V2Item, V2ListScan,
+    V2ListWriter, V2SingleScan,
 };
 
 /// The internal result: the error is boxed so a scanner result (a span, a token) fits in two

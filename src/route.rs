@@ -2,16 +2,19 @@
 //!
 //! This is step 3 of DESIGN.md §2. [`classify`] is the only way a client request becomes an
 //! upstream request: it canonicalizes the path with [`canonicalize`] (the one canonicalizer,
-//! `path.rs`), matches the canonical segments case-sensitively against nine routes, and parses
-//! the query against that route's parameter allowlist (`query.rs`, `list.rs`). The forwarded URI is built
-//! later **from the [`Route`]**, never from the raw input, so the decision and the forwarded
-//! request come from the same data (threats.md §0.8, H3).
+//! `path.rs`), matches the canonical segments case-sensitively against the route table, and
+//! parses the query against that route's parameter allowlist (`query.rs`, `list.rs`, `tree.rs`,
+//! `jsm.rs`, `v2.rs`). The forwarded URI is built later **from the [`Route`]**, never from the
+//! raw input, so the decision and the forwarded request come from the same data (threats.md
+//! §0.8, H3).
 //!
-//! Guarantees: only `GET` and `HEAD` (exact, upper case) pass; only `/wiki/rest/api/search`,
-//! `/wiki/rest/api/content/search`, `/wiki/rest/api/content`,
-//! `/wiki/rest/api/content/{1–20 digits}` and its `/child/page`, `/descendant/page` and
-//! `/label`, `/wiki/rest/api/space` and `/wiki/rest/api/space/{key}` match; every unknown
-//! parameter or expansion is refused, never dropped; rendered body formats are refused.
+//! Guarantees: only `GET` and `HEAD` (exact, upper case) pass; only the routes of README's
+//! table match — Cloud v1 under `/wiki/rest/api` (search, content, its children, descendants,
+//! labels, attachments and comments, spaces and space content), downloads under
+//! `/wiki/download/attachments`, v2 under `/wiki/api/v2`, JSM KB search under
+//! `/rest/servicedeskapi`; on Data Center ([`Site::DataCenter`]) the v1 routes and downloads
+//! without `/wiki` and nothing under `/wiki`. Every unknown parameter or expansion is refused,
+//! never dropped; rendered body formats are refused.
 //!
 //! Deliberately not done: the URI's scheme and authority are ignored (HTTP/2 always carries
 //! them; the `Host` check belongs to the server), CQL is not inspected (the `policy` module

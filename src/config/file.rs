@@ -40,6 +40,7 @@ pub struct FileServer {
     pub drain_timeout: Option<String>,
     pub max_header_bytes: Option<usize>,
     pub max_uri_bytes: Option<usize>,
+    pub cursor_secret_env: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

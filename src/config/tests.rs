@@ -135,3 +135,28 @@ fn durations_need_units() {
     assert!(parse_duration("s").is_err());
     assert!(parse_duration("-1s").is_err());
 }
+
+#[test]
+fn the_cursor_secret_comes_from_the_environment_and_must_be_long() {
+    assert!(load(MINIMAL).unwrap().server.cursor_secret.is_none());
+    let with = MINIMAL.replace(
+        "public_url = \"http://127.0.0.1:8080/\"",
+        "public_url = \"http://127.0.0.1:8080/\"\ncursor_secret_env = \"KBGATE_CONFLUENCE_TOKEN\"",
+    );
+    let err = load(&with).unwrap_err().to_string();
+    assert!(err.contains("server.cursor_secret_env"), "{err}");
+    let long = |name: &str| match name {
+        "LONG" => Some("x".repeat(40)),
+        other => env(other),
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let text = with.replace(
+        "cursor_secret_env = \"KBGATE_CONFLUENCE_TOKEN\"",
+        "cursor_secret_env = \"LONG\"",
+    );
+    let config = Config::from_toml(&text, &dir.join("test.toml"), &long).unwrap();
+    assert_eq!(
+        config.server.cursor_secret.map(|s| s.expose().len()),
+        Some(40)
+    );
+}

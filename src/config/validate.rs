@@ -115,7 +115,18 @@ pub(super) fn validate(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, Vec<Problem>> {
     let mut p = Problems(Vec::new());
-    let server = server(&mut p, &file.server, base);
+    let mut server = server(&mut p, &file.server, base);
+    if let (Some(s), Some(var)) = (server.as_mut(), file.server.cursor_secret_env.as_ref()) {
+        s.cursor_secret = secret_env(&mut p, "server.cursor_secret_env", var, env).map(|secret| {
+            if secret.len() < 32 {
+                p.add(
+                    "server.cursor_secret_env",
+                    format!("the secret in {var} is shorter than 32 characters"),
+                );
+            }
+            Secret::new(secret)
+        });
+    }
     let upstream = upstream(&mut p, &file.upstream, base, env);
     let auth = auth::auth(&mut p, &file.auth, base);
 
@@ -304,6 +315,7 @@ fn server(p: &mut Problems, s: &FileServer, base: &Path) -> Option<ServerSetting
         ),
         max_header_bytes: s.max_header_bytes.unwrap_or(16 * 1024),
         max_uri_bytes: s.max_uri_bytes.unwrap_or(8 * 1024),
+        cursor_secret: None,
     })
 }
 

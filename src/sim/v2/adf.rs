@@ -92,7 +92,10 @@ pub(crate) fn document(ctx: &Ctx<'_>, item: &SimItem) -> J {
             }
             Block::ByLabel(label) => content.push(extension(
                 "contentbylabel",
-                J::obj().with("cql", J::obj().with("value", format!("label = \"{label}\""))),
+                J::obj().with(
+                    "cql",
+                    J::obj().with("value", format!("label = \"{label}\"")),
+                ),
                 &format!("{}-{n}", item.id),
             )),
             Block::ImageOf(target) => {
@@ -101,7 +104,10 @@ pub(crate) fn document(ctx: &Ctx<'_>, item: &SimItem) -> J {
                         "attrs",
                         J::obj()
                             .with("type", "file")
-                            .with("id", format!("sim-file-{}", att.id.trim_start_matches("att")))
+                            .with(
+                                "id",
+                                format!("sim-file-{}", att.id.trim_start_matches("att")),
+                            )
                             .with("collection", format!("contentId-{target}"))
                             .with("alt", att.file_name.clone()),
                     );
