@@ -138,6 +138,18 @@ async fn downloads_stream_files_of_visible_pages_and_hidden_ones_look_missing() 
                 }
                 assert_eq!(raw.status, 200, "{}: {path}", c.name);
                 assert_eq!(raw.body, att.data, "the file's bytes");
+                // The REST download by id (Cloud redirects it to the file; kbgate follows).
+                let by_id = c
+                    .get(
+                        &stack,
+                        &format!(
+                            "/wiki/rest/api/content/{}/child/attachment/{}/download",
+                            item.id, att.id
+                        ),
+                    )
+                    .await;
+                assert_eq!(by_id.status, 200, "{}: {} by id", c.name, att.id);
+                assert_eq!(by_id.body, att.data);
                 assert_eq!(raw.header("content-type").as_deref(), Some(att.media_type));
                 let disposition = raw.header("content-disposition").unwrap_or_default();
                 assert!(
@@ -159,6 +171,16 @@ async fn downloads_stream_files_of_visible_pages_and_hidden_ones_look_missing() 
             .get(&stack, "/wiki/download/attachments/100001/no-such-file.txt")
             .await;
         assert_eq!(other.status, 404, "an unknown file of a visible page");
+        // Another page's attachment id under a visible page is not found, even when that other
+        // page is visible too.
+        let foreign = &corpus.attachments("100002")[0].id;
+        let wrong = c
+            .get(
+                &stack,
+                &format!("/wiki/rest/api/content/100001/child/attachment/{foreign}/download"),
+            )
+            .await;
+        assert_eq!(wrong.status, 404, "{}: attachment of another page", c.name);
     }
     assert!(downloaded > 50, "{downloaded}");
     // No file of a page nobody may see was ever asked for upstream.
@@ -208,6 +230,21 @@ async fn child_maps_and_content_expansions_are_composed_from_decided_lists() {
             );
             assert_eq!(ids_of(&v["attachment"]), attachments);
             assert_eq!(ids_of(&v["comment"]).len(), corpus.comments(&item.id).len());
+            let below = c
+                .get(
+                    &stack,
+                    &format!("/wiki/rest/api/content/{}/descendant?expand=page", item.id),
+                )
+                .await;
+            assert_eq!(below.status, 200);
+            let expected_below: Vec<String> = corpus
+                .descendants(&item.id)
+                .iter()
+                .filter(|i| c.visible.contains(&i.id))
+                .map(|i| i.id.clone())
+                .take(25)
+                .collect();
+            assert_eq!(ids_of(&below.json()["page"]), expected_below);
 
             let expanded = c
                 .get(
