@@ -47,6 +47,9 @@ scripts/demo-smoke.sh
 step "real client libraries against the demo"
 scripts/client-tests.sh
 
+step "browser login against a real OpenID provider (oidc-provider on loopback)"
+scripts/oidc-tests.sh
+
 step "filter benchmark (quick)"
 cargo bench --locked --bench filter -- --sample-count 20 2>&1 | tail -n 20
 

@@ -31,6 +31,10 @@ pub enum InitError {
     Auth(#[source] auth::AuthInitError),
     #[error("TLS: {0}")]
     Tls(#[source] server::TlsError),
+    #[error("browser login: {0}")]
+    Login(#[source] crate::login::LoginInitError),
+    #[error("organizations: {0}")]
+    Orgs(#[source] crate::orgs::OrgsInitError),
 }
 
 /// Everything the request path needs, shared by all connections.
@@ -49,6 +53,8 @@ pub struct App {
     pub cursor_key: crate::proxy::v2::CursorKey,
     /// Numeric space id → key, for the v2 space routes (metadata TTL).
     pub v2_space_keys: crate::proxy::v2::SpaceKeyCache,
+    /// Browser sign-in and sessions, when `[login]` is configured.
+    pub login: Option<crate::login::Login>,
 }
 
 impl App {
@@ -66,16 +72,20 @@ impl App {
                 audiences: i.audiences.clone(),
                 keys: match &i.keys {
                     IssuerKeys::JwksUrl(uri) => auth::KeySource::JwksUrl(uri.clone()),
+                    IssuerKeys::Discovery => auth::KeySource::Discovery,
                     IssuerKeys::PublicKeyPem(pem) => {
                         auth::KeySource::StaticPem { pem: pem.clone() }
                     }
                 },
                 algorithms: i.algorithms.clone(),
                 leeway: i.leeway,
+                refresh_interval: i.refresh_interval,
+                max_key_staleness: i.max_key_staleness,
             })
             .collect();
         let options = auth::AuthOptions {
             org_claim: config.orgs.claim.clone(),
+            groups_claim: config.orgs.groups_claim.clone(),
             max_header_bytes: config.auth.max_header_bytes,
             cache_capacity: config.auth.token_cache_capacity,
             jwks_refresh_min_interval: config.auth.jwks_refresh_min_interval,
@@ -85,14 +95,28 @@ impl App {
         let verifier = Verifier::new(issuers, options, jwks_client)
             .await
             .map_err(InitError::Auth)?;
+        let jsm_client = crate::http_client::build(&crate::http_client::ClientOptions {
+            connect_timeout: config.upstream.connect_timeout,
+            extra_roots_pem: config.upstream.ca_pem.clone(),
+            ..Default::default()
+        })
+        .map_err(InitError::Upstream)?;
+        let orgs = OrgResolver::start(&config.orgs, jsm_client)
+            .await
+            .map_err(InitError::Orgs)?;
+        let login = match &config.login {
+            Some(settings) => Some(crate::login::Login::new(settings).map_err(InitError::Login)?),
+            None => None,
+        };
         Ok(App {
+            login,
             links: Links::new(&config.server.public_url, upstream.api_prefix()),
             site: match config.upstream.flavor {
                 crate::config::Flavor::Cloud => crate::route::Site::Cloud,
                 crate::config::Flavor::DataCenter => crate::route::Site::DataCenter,
             },
             verifier,
-            orgs: OrgResolver::new(config.orgs.email_domains.clone()),
+            orgs,
             policy: config.policy.clone(),
             metadata: MetadataIndex::new(&config.cache),
             webhook_secret: config.cache.webhook_secret.clone(),
@@ -118,6 +142,9 @@ impl App {
             let outcome = hooks::handle(self, secret, req).await;
             tracing::info!(id = %request_id, status = outcome.status().as_u16(), ?outcome, "webhook");
             return response::empty(outcome.status(), &request_id);
+        }
+        if let Some(resp) = crate::login::route(self, &req, &request_id).await {
+            return resp;
         }
         let span = tracing::info_span!(
             "request",
@@ -159,6 +186,11 @@ impl App {
                 }
                 Err(err) => {
                     log_error(&err, latency_ms);
+                    if let Some(resp) =
+                        crate::login::unauthenticated(self, &req, &err, &request_id)
+                    {
+                        return resp;
+                    }
                     proxy::error::to_response(&err, &request_id)
                 }
             }

@@ -13,19 +13,27 @@
 //!    `validate_nbf`, the issuer, the audiences and the configured leeway; kbgate then checks
 //!    `iat ≤ now + leeway` and a non-empty `sub` itself.
 //!
-//! Key sets come from a JWKS URL (refetched on unknown `kid`, single-flight and rate-limited,
-//! `jwks.rs`), a static public-key PEM, or (demo only) a shared secret. Verified tokens are
-//! cached by SHA-256 until their `exp` (`cache.rs`).
+//! Key sets come from a JWKS URL or OIDC discovery (`discovery.rs`: the document's `issuer`
+//! must equal the configured one), a static public-key PEM, or (demo only) a shared secret.
+//! A fetched set (`store.rs`, parsed by `jwks.rs`) is refetched on an unknown `kid` and on a
+//! bad signature under a known `kid` (single-flight, rate-limited per issuer), refreshed in
+//! the background every `refresh_interval`, and kept through IdP outages for at most
+//! `max_key_staleness` — then the issuer's tokens get 503, never 200. Verified tokens are
+//! cached by SHA-256 until their `exp` (`cache.rs`), and served from the cache only while the
+//! key that verified them is still current and fresh. Issuers are built in `issuer.rs`.
 //!
 //! Deliberately not done here: OIDC login and session cookies, organization mapping (the
 //! `orgs` module reads [`Identity::org_claim`] and [`Identity::email`]), and HTTP answers (the
 //! caller maps [`AuthError`] to 401/503).
 
 mod cache;
+mod discovery;
 mod error;
+mod issuer;
 mod json;
 mod jwks;
 mod keys;
+mod store;
 mod token;
 
 use std::collections::HashMap;
@@ -34,16 +42,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, Validation};
+use jsonwebtoken::Algorithm;
 
+pub use discovery::{DiscoveryError, ProviderMetadata};
 pub use error::{AuthError, AuthInitError, MalformedReason, RejectReason};
+pub use issuer::{DEFAULT_MAX_KEY_STALENESS, DEFAULT_REFRESH_INTERVAL};
 pub use jwks::JwksError;
 pub use keys::KeyError;
 
-use cache::{unix_now, TokenCache};
-use jwks::{FetchSettings, JwksStore, Lookup};
-use keys::{kind_for, KeyKind, VerifyKey};
+use cache::{unix_now, KeyBinding, TokenCache};
+use issuer::{build_issuer, map_jwt_error, Issuer, IssuerKeys};
+use keys::VerifyKey;
+use store::Lookup;
 use token::JoseHeader;
 use RejectReason as R;
 
@@ -77,13 +87,22 @@ pub struct IssuerConfig {
     pub algorithms: Vec<Algorithm>,
     /// Clock-skew allowance for `exp`, `nbf` and `iat`; at most [`MAX_LEEWAY`].
     pub leeway: Duration,
+    /// Time between two background fetches of a fetched key set (JWKS URL or discovery);
+    /// non-zero. Ignored for static keys.
+    pub refresh_interval: Duration,
+    /// Longest time the last good keys stay usable after the last successful fetch while
+    /// fetches fail; then the issuer's tokens get 503. Non-zero. Ignored for static keys.
+    pub max_key_staleness: Duration,
 }
 
 /// Where an issuer's verification keys come from.
 #[derive(Clone)]
 pub enum KeySource {
-    /// A JWKS document, fetched at start-up and again on unknown `kid`.
+    /// A JWKS document, fetched at start-up, in the background and again on unknown `kid`.
     JwksUrl(http::Uri),
+    /// OIDC discovery: `{issuer}/.well-known/openid-configuration` (its `issuer` must equal the
+    /// configured one), then the JWKS at its `jwks_uri`; both refreshed together.
+    Discovery,
     /// One RSA (2048–4096 bits) or EC P-256 public key in PEM; the token's `kid` is ignored.
     StaticPem {
         /// The PEM text (`PUBLIC KEY` or `RSA PUBLIC KEY`).
@@ -98,6 +117,7 @@ impl fmt::Debug for KeySource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KeySource::JwksUrl(uri) => f.debug_tuple("JwksUrl").field(uri).finish(),
+            KeySource::Discovery => f.write_str("Discovery"),
             KeySource::StaticPem { pem } => write!(f, "StaticPem({} bytes)", pem.len()),
             KeySource::SharedSecret(_) => f.write_str("SharedSecret(<redacted>)"),
         }
@@ -109,6 +129,8 @@ impl fmt::Debug for KeySource {
 pub struct AuthOptions {
     /// The claim holding organization ids (a string or an array of strings), e.g. `kb_orgs`.
     pub org_claim: Option<String>,
+    /// The claim holding the customer's groups (a string or an array of strings), e.g. `groups`.
+    pub groups_claim: Option<String>,
     /// Largest `Authorization` header accepted, in bytes.
     pub max_header_bytes: usize,
     /// Most verified tokens cached (0 disables the cache).
@@ -125,6 +147,7 @@ impl Default for AuthOptions {
     fn default() -> Self {
         Self {
             org_claim: None,
+            groups_claim: None,
             max_header_bytes: 8192,
             cache_capacity: 10_000,
             jwks_refresh_min_interval: Duration::from_secs(10),
@@ -145,34 +168,39 @@ pub struct Identity {
     pub email: Option<String>,
     /// The organization claim's values (empty when the claim is absent or not configured).
     pub org_claim: Vec<String>,
+    /// The groups claim's values (empty when the claim is absent or not configured).
+    pub groups: Vec<String>,
+    /// True when the token reports that its groups were left out for being too many (Entra ID
+    /// `_claim_names`/`hasgroups`) or it lists more than 1,000; `groups` is then empty.
+    pub groups_overage: bool,
 }
 
 /// Verifies bearer tokens against the configured issuers. Cheap to share behind an `Arc`.
 pub struct Verifier {
     issuers: HashMap<String, Issuer>,
     org_claim: Option<String>,
+    groups_claim: Option<String>,
     max_header_bytes: usize,
     cache: TokenCache,
     /// Signature verifications performed (cache hits do not count).
     signature_checks: AtomicU64,
+    /// Background key-set refreshes, one per fetched key set; aborted when the verifier drops.
+    refresh_tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-struct Issuer {
-    name: String,
-    leeway_secs: u64,
-    keys: IssuerKeys,
-    /// One prepared validation per allowed algorithm.
-    validations: Vec<(Algorithm, Validation)>,
-}
-
-enum IssuerKeys {
-    Static(Arc<VerifyKey>),
-    Jwks(Box<JwksStore>),
+impl Drop for Verifier {
+    fn drop(&mut self) {
+        for task in &self.refresh_tasks {
+            task.abort();
+        }
+    }
 }
 
 impl Verifier {
-    /// Validates the configuration and fetches each JWKS once. A failed fetch is logged, not
-    /// fatal: that issuer's keys are fetched again on demand.
+    /// Validates the configuration, fetches each key set once and starts one background refresh
+    /// task per fetched key set (stopped when the verifier drops). A failed fetch is logged,
+    /// not fatal: that issuer's tokens get 503 while the background task and on-demand
+    /// refetches (rate-limited) retry.
     pub async fn new(
         issuers: Vec<IssuerConfig>,
         opts: AuthOptions,
@@ -191,16 +219,27 @@ impl Verifier {
             }
         }
         let first_fetches = map.values().filter_map(|issuer| match &issuer.keys {
-            IssuerKeys::Jwks(store) => Some(store.refresh_after(store.attempts())),
+            IssuerKeys::Jwks(store) => Some(store.refresh_after(store.attempts(), true)),
             IssuerKeys::Static(_) => None,
         });
         futures_util::future::join_all(first_fetches).await;
+        let refresh_tasks = map
+            .values()
+            .filter_map(|issuer| match &issuer.keys {
+                IssuerKeys::Jwks(store) => {
+                    Some(tokio::spawn(store::run_refresh(Arc::clone(store))))
+                }
+                IssuerKeys::Static(_) => None,
+            })
+            .collect();
         Ok(Verifier {
             issuers: map,
             org_claim: opts.org_claim,
+            groups_claim: opts.groups_claim,
             max_header_bytes: opts.max_header_bytes,
             cache: TokenCache::new(opts.cache_capacity),
             signature_checks: AtomicU64::new(0),
+            refresh_tasks,
         })
     }
 
@@ -208,11 +247,18 @@ impl Verifier {
     pub async fn authenticate(&self, headers: &http::HeaderMap) -> Result<Identity, AuthError> {
         let parts = token::bearer(headers, self.max_header_bytes)?;
         let digest = cache::digest(parts.token);
-        if let Some(identity) = self.cache.get(&digest).await {
-            return Ok(identity);
+        if let Some((identity, binding)) = self.cache.get(&digest).await {
+            // Served only while the key that verified it is still current and fresh.
+            if self.still_bound(&identity.issuer, binding.as_deref()) {
+                return Ok(identity);
+            }
         }
         let header = token::parse_header(parts.header)?;
-        let claims = token::parse_claims(parts.payload, self.org_claim.as_deref())?;
+        let claims = token::parse_claims(
+            parts.payload,
+            self.org_claim.as_deref(),
+            self.groups_claim.as_deref(),
+        )?;
         // Unverified: `iss` only selects whose keys and rules apply; jsonwebtoken re-checks it.
         let iss = claims
             .iss
@@ -228,7 +274,8 @@ impl Verifier {
                 return Err(AuthError::Rejected(R::TypNotAllowed));
             }
         }
-        self.verify_signature(issuer, &header, alg, parts.token)
+        let binding = self
+            .verify_signature(issuer, &header, alg, parts.token)
             .await?;
 
         // The payload is now authentic: the claims parsed above are the signed ones.
@@ -254,21 +301,26 @@ impl Verifier {
             subject,
             email,
             org_claim: claims.orgs,
+            groups: claims.groups,
+            groups_overage: claims.groups_overage,
         };
-        self.cache.insert(digest, identity.clone(), exp).await;
+        self.cache
+            .insert(digest, identity.clone(), binding, exp)
+            .await;
         Ok(identity)
     }
 
-    /// Finds the key for (issuer, `kid`) and checks the signature and the standard claims.
+    /// Finds the key for (issuer, `kid`) and checks the signature and the standard claims;
+    /// returns the fetched key that verified it (`None` for a static key).
     async fn verify_signature(
         &self,
         issuer: &Issuer,
         header: &JoseHeader,
         alg: Algorithm,
         token: &str,
-    ) -> Result<(), AuthError> {
+    ) -> Result<Option<KeyBinding>, AuthError> {
         let store = match &issuer.keys {
-            IssuerKeys::Static(key) => return self.check(issuer, key, alg, token),
+            IssuerKeys::Static(key) => return self.check(issuer, key, alg, token).map(|()| None),
             IssuerKeys::Jwks(store) => store,
         };
         let kid = header
@@ -280,19 +332,89 @@ impl Verifier {
             Lookup::Unknown => return Err(AuthError::Rejected(R::UnknownKid)),
             Lookup::NoKeys => return Err(AuthError::KeysUnavailable),
         };
+        let bound = |key: &VerifyKey| {
+            Some(KeyBinding {
+                kid: kid.to_owned(),
+                fingerprint: key.fingerprint,
+            })
+        };
         match self.check(issuer, &key, alg, token) {
             Err(AuthError::Rejected(R::BadSignature)) => {
-                // The issuer may have replaced the key under the same kid: one (rate-limited)
-                // refetch, and a second check only if the key actually changed.
-                store.refresh_after(seen).await;
-                match store.current().get(kid) {
-                    Some(fresh) if !Arc::ptr_eq(&fresh, &key) => {
-                        self.check(issuer, &fresh, alg, token)
-                    }
+                // The issuer may have replaced the key under the same kid: one (single-flight,
+                // rate-limited) refetch, and a second check only if the key actually changed.
+                store.refresh_after(seen, false).await;
+                match store.fresh().and_then(|set| set.get(kid)) {
+                    Some(fresh) if fresh.fingerprint != key.fingerprint => self
+                        .check(issuer, &fresh, alg, token)
+                        .map(|()| bound(&fresh)),
                     _ => Err(AuthError::Rejected(R::BadSignature)),
                 }
             }
-            other => other,
+            other => other.map(|()| bound(&key)),
+        }
+    }
+
+    /// True when a cached token of `issuer`, verified with `binding`, may be served: a static
+    /// key, or the same key still current under its `kid` and within its staleness bound.
+    fn still_bound(&self, issuer: &str, binding: Option<&KeyBinding>) -> bool {
+        match self.issuers.get(issuer).map(|i| &i.keys) {
+            Some(IssuerKeys::Static(_)) => true,
+            Some(IssuerKeys::Jwks(store)) => binding.is_some_and(|b| {
+                store
+                    .fresh()
+                    .and_then(|set| set.get(&b.kid))
+                    .is_some_and(|key| key.fingerprint == b.fingerprint)
+            }),
+            None => false,
+        }
+    }
+
+    /// The provider metadata of an issuer configured with `discovery = true`, as of the last
+    /// successful fetch; `None` for other issuers or before the first success.
+    pub fn discovery(&self, issuer: &str) -> Option<Arc<ProviderMetadata>> {
+        match &self.issuers.get(issuer)?.keys {
+            IssuerKeys::Jwks(store) => store.metadata(),
+            IssuerKeys::Static(_) => None,
+        }
+    }
+
+    /// Like [`Verifier::discovery`], but when no document was accepted yet, first refetches
+    /// (single-flight and rate-limited like a key miss; waits for that fetch).
+    pub async fn discovery_or_fetch(&self, issuer: &str) -> Option<Arc<ProviderMetadata>> {
+        let IssuerKeys::Jwks(store) = &self.issuers.get(issuer)?.keys else {
+            return None;
+        };
+        if let Some(found) = store.metadata() {
+            return Some(found);
+        }
+        store.refresh_after(store.attempts(), false).await;
+        store.metadata()
+    }
+
+    /// Each issuer and the age of its usable keys (time since the last successful fetch),
+    /// sorted by issuer: `None` when it has none (never fetched, or dropped as stale — its
+    /// tokens get 503); `Some(ZERO)` for static keys. For readiness checks.
+    pub fn key_status(&self) -> Vec<(String, Option<Duration>)> {
+        let mut status: Vec<_> = self
+            .issuers
+            .values()
+            .map(|issuer| {
+                let age = match &issuer.keys {
+                    IssuerKeys::Static(_) => Some(Duration::ZERO),
+                    IssuerKeys::Jwks(store) => store.age(),
+                };
+                (issuer.name.clone(), age)
+            })
+            .collect();
+        status.sort();
+        status
+    }
+
+    /// Key-set documents fetched so far for `issuer` (attempts, failed ones included).
+    pub fn jwks_fetches(&self, issuer: &str) -> Option<u64> {
+        match &self.issuers.get(issuer)?.keys {
+            IssuerKeys::Jwks(store) => Some(store.jwks_fetches()),
+            IssuerKeys::Static(_) => None,
         }
     }
 
@@ -324,23 +446,6 @@ impl Verifier {
     }
 }
 
-impl Issuer {
-    /// The header's `alg`, if this issuer accepts it. `none` in any spelling is named as such.
-    fn algorithm(&self, name: &str) -> Result<Algorithm, AuthError> {
-        if name.eq_ignore_ascii_case("none") {
-            return Err(AuthError::Rejected(R::AlgNone));
-        }
-        let alg: Algorithm = name
-            .parse()
-            .map_err(|_| AuthError::Rejected(R::AlgNotAllowed))?;
-        if self.validations.iter().any(|(a, _)| *a == alg) {
-            Ok(alg)
-        } else {
-            Err(AuthError::Rejected(R::AlgNotAllowed))
-        }
-    }
-}
-
 fn check_options(opts: &AuthOptions) -> Result<(), AuthInitError> {
     if opts.max_header_bytes == 0 {
         return Err(AuthInitError::ZeroOption("max_header_bytes"));
@@ -359,132 +464,11 @@ fn check_options(opts: &AuthOptions) -> Result<(), AuthInitError> {
     Ok(())
 }
 
-fn build_issuer(
-    config: IssuerConfig,
-    opts: &AuthOptions,
-    client: &crate::http_client::HttpClient,
-) -> Result<Issuer, AuthInitError> {
-    let name = config.issuer;
-    if name.is_empty() {
-        return Err(AuthInitError::EmptyIssuer);
-    }
-    if config.audiences.is_empty() {
-        return Err(AuthInitError::NoAudiences { issuer: name });
-    }
-    if config.algorithms.is_empty() {
-        return Err(AuthInitError::NoAlgorithms { issuer: name });
-    }
-    if config.leeway > MAX_LEEWAY {
-        return Err(AuthInitError::LeewayTooLarge { issuer: name });
-    }
-    let bad_alg = |alg, why| AuthInitError::Algorithm {
-        issuer: name.clone(),
-        alg,
-        why,
-    };
-    let key_error = |source| AuthInitError::Key {
-        issuer: name.clone(),
-        source,
-    };
-    let keys = match config.keys {
-        KeySource::StaticPem { pem } => IssuerKeys::Static(Arc::new(
-            VerifyKey::from_public_pem(&pem).map_err(key_error)?,
-        )),
-        KeySource::SharedSecret(secret) => IssuerKeys::Static(Arc::new(
-            VerifyKey::from_secret(&secret).map_err(key_error)?,
-        )),
-        KeySource::JwksUrl(uri) => {
-            if !jwks_url_allowed(&uri) {
-                return Err(AuthInitError::JwksUrl { issuer: name });
-            }
-            let settings = FetchSettings {
-                client: client.clone(),
-                timeout: opts.fetch_timeout,
-                max_bytes: opts.max_jwks_bytes,
-                min_interval: opts.jwks_refresh_min_interval,
-            };
-            IssuerKeys::Jwks(Box::new(JwksStore::new(name.clone(), uri, settings)))
-        }
-    };
-    let mut validations = Vec::new();
-    for alg in config.algorithms {
-        let fits = match (&keys, kind_for(alg)) {
-            (_, None) => return Err(bad_alg(alg, "is not supported")),
-            (IssuerKeys::Static(key), Some(_)) => key.accepts(alg),
-            (IssuerKeys::Jwks(_), Some(kind)) => kind != KeyKind::Hmac,
-        };
-        if !fits {
-            return Err(bad_alg(
-                alg,
-                "does not fit the issuer's key (HS256 needs a shared secret)",
-            ));
-        }
-        let mut validation = Validation::new(alg);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        validation.validate_aud = true;
-        validation.leeway = config.leeway.as_secs();
-        validation.set_issuer(&[name.as_str()]);
-        validation.set_audience(&config.audiences);
-        validations.push((alg, validation));
-    }
-    Ok(Issuer {
-        leeway_secs: config.leeway.as_secs(),
-        name,
-        keys,
-        validations,
-    })
-}
-
-/// `https`, or plain `http` to a loopback host only (tests and local IdPs).
-fn jwks_url_allowed(uri: &http::Uri) -> bool {
-    match uri.scheme_str() {
-        Some("https") => uri.host().is_some(),
-        Some("http") => matches!(
-            uri.host(),
-            Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
-        ),
-        _ => false,
-    }
-}
-
-/// Maps jsonwebtoken's refusal to kbgate's reason.
-fn map_jwt_error(kind: &ErrorKind) -> AuthError {
-    let reason = match kind {
-        ErrorKind::InvalidSignature => R::BadSignature,
-        ErrorKind::ExpiredSignature => R::Expired,
-        ErrorKind::ImmatureSignature => R::NotYetValid,
-        ErrorKind::InvalidIssuer => R::WrongIssuer,
-        ErrorKind::InvalidAudience => R::WrongAudience,
-        ErrorKind::MissingRequiredClaim(claim) => match claim.as_str() {
-            "exp" => R::MissingExp,
-            "iss" => R::MissingIss,
-            "aud" => R::MissingAud,
-            "sub" => R::MissingSub,
-            _ => R::ClaimType,
-        },
-        ErrorKind::InvalidClaimFormat(_) | ErrorKind::InvalidSubject => R::ClaimType,
-        ErrorKind::InvalidAlgorithm
-        | ErrorKind::MissingAlgorithm
-        | ErrorKind::UnsupportedAlgorithm
-        | ErrorKind::InvalidAlgorithmName => R::AlgNotAllowed,
-        ErrorKind::InvalidEcdsaKey
-        | ErrorKind::InvalidEddsaKey
-        | ErrorKind::InvalidRsaKey(_)
-        | ErrorKind::InvalidKeyFormat => R::KeyUnusable,
-        ErrorKind::InvalidToken
-        | ErrorKind::Base64(_)
-        | ErrorKind::Json(_)
-        | ErrorKind::Utf8(_) => return AuthError::Malformed(MalformedReason::BadShape),
-        _ => R::Other,
-    };
-    AuthError::Rejected(reason)
-}
-
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_claims;
 #[cfg(test)]
 mod tests_jwks;
+#[cfg(test)]
+mod tests_refresh;

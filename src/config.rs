@@ -41,6 +41,8 @@ pub struct Config {
     pub policy: Policy,
     pub cache: CacheSettings,
     pub log: LogSettings,
+    /// `[login]`: browser sign-in; `None` when the section is absent (login routes answer 404).
+    pub login: Option<LoginSettings>,
 }
 
 /// `[server]`.
@@ -143,12 +145,18 @@ pub struct IssuerSettings {
     pub keys: IssuerKeys,
     pub algorithms: Vec<jsonwebtoken::Algorithm>,
     pub leeway: Duration,
+    /// Time between two background fetches of the key set (fetched keys only).
+    pub refresh_interval: Duration,
+    /// How long the last good keys serve while fetches fail (fetched keys only).
+    pub max_key_staleness: Duration,
 }
 
 /// Where an issuer's keys come from.
 #[derive(Clone, Debug)]
 pub enum IssuerKeys {
     JwksUrl(http::Uri),
+    /// OIDC discovery at `{issuer}/.well-known/openid-configuration`.
+    Discovery,
     PublicKeyPem(Vec<u8>),
 }
 
@@ -157,8 +165,66 @@ pub enum IssuerKeys {
 pub struct OrgSettings {
     /// Token claim holding organization ids (string or array).
     pub claim: Option<String>,
+    /// Token claim holding the customer's groups (string or array), e.g. `groups`.
+    pub groups_claim: Option<String>,
+    /// Group name or object id → organizations (`[orgs.groups]`).
+    pub groups: BTreeMap<String, Vec<OrgId>>,
     /// Lowercase email domain → organizations.
     pub email_domains: BTreeMap<String, Vec<OrgId>>,
+    /// The static map file (`orgs.static_file`), already read and checked.
+    pub static_map: Option<std::sync::Arc<crate::orgs::StaticMap>>,
+    /// The JSM customer organizations source (`[orgs.jsm]`).
+    pub jsm: Option<JsmOrgSettings>,
+    /// The sources, in the order they are asked (`orgs.sources`).
+    pub sources: Vec<crate::orgs::Source>,
+}
+
+/// `[orgs.jsm]`: JSM customer organizations, read with an agent's credentials.
+#[derive(Clone, Debug)]
+pub struct JsmOrgSettings {
+    /// Jira site URL without a trailing slash (default: `upstream.base_url`).
+    pub base_url: String,
+    /// The agent's `Authorization` value (Basic email:token, or Bearer token).
+    pub credentials: Secret,
+    /// Time between two background refreshes of the index.
+    pub refresh_interval: Duration,
+    /// Longest time the last good index is used while refreshes fail.
+    pub max_staleness: Duration,
+    /// Deadline of one JSM request, body included.
+    pub timeout: Duration,
+    /// JSM organization name → kbgate organization (default: the name lowercased, if valid).
+    pub org_map: BTreeMap<String, OrgId>,
+    /// Most JSM organizations read; the rest are left out (and logged).
+    pub max_organizations: usize,
+    /// Most customers indexed; the rest are left out (and logged).
+    pub max_users: usize,
+}
+
+/// `[login]`: browser sign-in with OpenID Connect (authorization code + PKCE S256).
+#[derive(Clone, Debug)]
+pub struct LoginSettings {
+    /// The issuer users sign in with; one of `auth.issuers`, whose keys verify the ID tokens.
+    pub issuer: String,
+    /// The OAuth client id; one of the issuer's audiences.
+    pub client_id: String,
+    /// The client secret of a confidential client; `None` for a public client (PKCE only).
+    pub client_secret: Option<Secret>,
+    /// Scopes requested; always includes `openid`.
+    pub scopes: Vec<String>,
+    /// Signs the session and login cookies (at least 32 characters); the same on every replica.
+    pub session_secret: Secret,
+    /// How long a session lasts.
+    pub session_ttl: Duration,
+    /// Overrides the discovered authorization endpoint.
+    pub authorization_endpoint: Option<http::Uri>,
+    /// Overrides the discovered token endpoint.
+    pub token_endpoint: Option<http::Uri>,
+    /// Overrides the discovered end-session endpoint.
+    pub end_session_endpoint: Option<http::Uri>,
+    /// kbgate's callback URL as registered at the provider.
+    pub redirect_uri: String,
+    /// `server.public_url`, where logout ends and relative redirects are resolved.
+    pub public_url: String,
 }
 
 /// `[cache]`.

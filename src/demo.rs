@@ -25,6 +25,10 @@ const TOKEN_ENV: &str = "KBGATE_DEMO_SERVICE_TOKEN";
 const WEBHOOK_ENV: &str = "KBGATE_DEMO_WEBHOOK_SECRET";
 /// The demo's webhook secret (loopback demo only).
 pub const WEBHOOK_SECRET: &str = "demo-webhook-secret-0123456789";
+/// The environment variable name the demo configuration reads the session secret from.
+const SESSION_ENV: &str = "KBGATE_DEMO_SESSION_SECRET";
+/// The demo's session-cookie secret (loopback demo only; public, like the demo keys).
+pub const SESSION_SECRET: &str = "demo-session-secret-0123456789abcdef";
 
 /// A running simulator + kbgate pair.
 pub struct DemoStack {
@@ -105,6 +109,16 @@ orgs = ["initech"]
 [cache]
 metadata_ttl = "30s"
 webhook_secret_env = "{WEBHOOK_ENV}"
+
+# Browser sign-in against the simulator's identity provider (`login_hint=<demo name>`).
+[login]
+issuer = "{issuer}"
+client_id = "{AUDIENCE}"
+session_secret_env = "{SESSION_ENV}"
+session_ttl = "8h"
+authorization_endpoint = "{issuer}/authorize"
+token_endpoint = "{issuer}/token"
+end_session_endpoint = "{issuer}/logout"
 "#,
         base = sim.base_url(),
         issuer = sim.issuer(),
@@ -142,6 +156,7 @@ impl DemoStack {
         let env = move |name: &str| match name {
             TOKEN_ENV => Some(token.clone()),
             WEBHOOK_ENV => Some(WEBHOOK_SECRET.to_owned()),
+            SESSION_ENV => Some(SESSION_SECRET.to_owned()),
             _ => None,
         };
         let config = Config::from_toml(&toml, Path::new("demo.toml"), &env)?;
@@ -178,6 +193,76 @@ impl DemoStack {
         let _ = self.stop.send(true);
         let _ = self.server.await;
         self.sim.shutdown();
+    }
+}
+
+/// The environment variable [`jsm_orgs_toml`] reads the JSM agent's email from.
+const JSM_EMAIL_ENV: &str = "KBGATE_DEMO_JSM_EMAIL";
+/// The environment variable [`jsm_orgs_toml`] reads the JSM agent's API token from.
+const JSM_TOKEN_ENV: &str = "KBGATE_DEMO_JSM_TOKEN";
+
+/// An `[orgs.jsm]` section for the simulator's JSM customer organizations: the simulator's
+/// agent account (through the demo environment, see [`DemoStack::start_edited`]), "Acme Corp"
+/// mapped to `acme` (Globex and Initech map by their lowercased names), and the given
+/// `refresh_interval` and `max_staleness` (e.g. `"500ms"`, `"3s"`).
+pub fn jsm_orgs_toml(refresh_interval: &str, max_staleness: &str) -> String {
+    format!(
+        "[orgs.jsm]\nemail_env = \"{JSM_EMAIL_ENV}\"\ntoken_env = \"{JSM_TOKEN_ENV}\"\n\
+         refresh_interval = \"{refresh_interval}\"\nmax_staleness = \"{max_staleness}\"\n\
+         timeout = \"2s\"\n\n[orgs.jsm.org_map]\n{}\n",
+        sim::jsm_orgs::ORG_MAP_TOML
+    )
+}
+
+impl DemoStack {
+    /// Like [`DemoStack::start_with`], but `edit` rewrites the generated configuration before
+    /// it is loaded; it also sees the running simulator (e.g. to take JSM down before kbgate
+    /// starts). Besides the demo's own secrets, the environment resolves the variables of
+    /// [`jsm_orgs_toml`] to the simulator's JSM agent.
+    pub async fn start_edited(
+        listen: SocketAddr,
+        sim_listen: SocketAddr,
+        sim_opts: SimOptions,
+        edit: impl FnOnce(&SimHandle, String) -> String,
+    ) -> Result<DemoStack, DemoError> {
+        let sim_listener = TcpListener::bind(sim_listen)
+            .await
+            .map_err(|e| DemoError::Bind(sim_listen.to_string(), e))?;
+        let token = sim_opts.service_token.clone();
+        let sim = sim::start(sim_listener, sim_opts)
+            .await
+            .map_err(|e| DemoError::Bind(sim_listen.to_string(), e))?;
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|e| DemoError::Bind(listen.to_string(), e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| DemoError::Bind(listen.to_string(), e))?;
+        let toml = edit(&sim, config_toml(&sim, addr, &format!("http://{addr}")));
+        let env = move |name: &str| match name {
+            TOKEN_ENV => Some(token.clone()),
+            WEBHOOK_ENV => Some(WEBHOOK_SECRET.to_owned()),
+            SESSION_ENV => Some(SESSION_SECRET.to_owned()),
+            JSM_EMAIL_ENV => Some(sim::jsm_orgs::AGENT_EMAIL.to_owned()),
+            JSM_TOKEN_ENV => Some(sim::jsm_orgs::AGENT_TOKEN.to_owned()),
+            _ => None,
+        };
+        let config = Config::from_toml(&toml, Path::new("demo.toml"), &env)?;
+        let app = Arc::new(App::build(&config).await?);
+        let options = app::server_options(&config)?;
+        let (stop, mut stopped) = watch::channel(false);
+        let shutdown = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        let server = tokio::spawn(app::serve(app.clone(), listener, options, shutdown));
+        Ok(DemoStack {
+            sim,
+            addr,
+            config,
+            app,
+            stop,
+            server,
+        })
     }
 }
 

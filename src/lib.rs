@@ -28,6 +28,7 @@ pub mod filter;
 pub mod hooks;
 pub mod http_client;
 pub mod ids;
+pub mod login;
 pub mod orgs;
 pub mod policy;
 pub mod proxy;

@@ -55,10 +55,8 @@ pub async fn handle<B>(
     request_id: &str,
 ) -> Result<Answer, ProxyError> {
     check_framing(req)?;
-    let identity = app.verifier.authenticate(req.headers()).await?;
-    let orgs = app
-        .orgs
-        .resolve(&identity.org_claim, identity.email.as_deref());
+    let identity = crate::login::authenticate(app, req.headers()).await?;
+    let orgs = app.orgs.resolve(&identity).await.map_err(ProxyError::Orgs)?.orgs;
     tracing::Span::current().record("orgs", orgs.joined());
     let route = route::classify_for(app.site, req.method(), req.uri())?;
     tracing::Span::current().record("route", route.name());

@@ -18,7 +18,8 @@
 //!   listing, as content lists.
 //! - `http`: the server, authentication, routing, request log.
 //! - [`faults`]: misbehaving-upstream modes ([`Fault`]).
-//! - [`idp`]: demo keys, JWKS, OpenID discovery, token minting.
+//! - [`idp`]: demo keys, JWKS, OpenID discovery, token minting; key rotation, re-keying, IdP
+//!   outages (503) and a JWKS fetch counter (`idp::KeyRing`, driven through [`SimHandle`]).
 //!
 //! # Routes
 //! - `GET /wiki/rest/api/search?cql=&start=&limit=&cursor=&expand=&excerpt=`
@@ -41,6 +42,9 @@
 //!   `spaces/{id}`, `spaces/{id}/pages?depth=root|all`, `labels?label-id=&prefix=`,
 //!   `labels/{id}/pages` (cursor paging: `_links.next` + `Link` header; v2 error shape)
 //! - `GET /wiki/download/attachments/{pageId}/{fileName}` (attachment bytes)
+//! - [`jsm_orgs`]: `GET /rest/servicedeskapi/organization?start=&limit=`, `…/organization/{id}`,
+//!   `…/organization/{id}/user?start=&limit=` (JSM customer organizations; the JSM agent's or
+//!   the service account's Basic credentials)
 //! - `GET /idp/.well-known/openid-configuration`, `GET /idp/.well-known/jwks.json`
 //!
 //! `/wiki` requires `Authorization: Basic base64(service_email:service_token)` (else 401). The
@@ -97,7 +101,9 @@ pub mod faults;
 mod files_json;
 mod http;
 pub mod idp;
+mod idp_login;
 pub mod jsm;
+pub mod jsm_orgs;
 mod json;
 mod search;
 mod spaces;
@@ -199,9 +205,14 @@ pub(crate) struct State {
     pub corpus: Corpus,
     pub base_url: String,
     pub issuer: String,
-    pub jwks: String,
+    /// The IdP's signing keys, outage switch and JWKS fetch counter.
+    pub idp_keys: idp::KeyRing,
     pub fault: Mutex<Option<Fault>>,
     pub requests: Mutex<VecDeque<RecordedRequest>>,
+    /// The JSM organizations API's members, outage switch and fetch counter.
+    pub jsm_orgs: jsm_orgs::OrgsState,
+    /// The IdP's outstanding authorization codes (browser sign-in).
+    pub idp_login: idp_login::CodeStore,
 }
 
 struct Inner {
@@ -229,16 +240,18 @@ impl std::fmt::Debug for SimHandle {
 pub async fn start(listener: TcpListener, opts: SimOptions) -> std::io::Result<SimHandle> {
     let addr = listener.local_addr()?;
     let base_url = format!("http://{addr}");
-    let jwks =
-        idp::jwks_json().map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    let idp_keys =
+        idp::KeyRing::new().map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     let state = Arc::new(State {
         corpus: Corpus::generate(opts.seed),
         opts,
         issuer: format!("{base_url}/idp"),
         base_url,
-        jwks,
+        idp_keys,
         fault: Mutex::new(None),
         requests: Mutex::new(VecDeque::new()),
+        jsm_orgs: jsm_orgs::OrgsState::new(),
+        idp_login: idp_login::CodeStore::new(),
     });
     let (shutdown, rx) = watch::channel(false);
     tokio::spawn(http::serve(listener, Arc::clone(&state), rx));
@@ -310,12 +323,53 @@ impl SimHandle {
             .clear();
     }
 
-    /// A valid RS256 token (kid `demo-rsa-1`) for `customer`: `iss` = [`Self::issuer`], `aud`,
-    /// `sub`, `email`, `iat`, `nbf`, `exp` = now + `ttl`, `kb_orgs`. (Minting cannot fail with the
-    /// checked-in key; see [`mint_with_key`] for what a failure would return.)
+    /// A valid RS256 token for `customer`, signed with the IdP's current key under its kid
+    /// (`demo-rsa-1` until a rotation): `iss` = [`Self::issuer`], `aud`, `sub`, `email`, `iat`,
+    /// `nbf`, `exp` = now + `ttl`, `kb_orgs`. (Minting cannot fail with the checked-in keys; see
+    /// [`mint_with_key`] for what a failure would return.)
     pub fn mint_token(&self, customer: &DemoCustomer, audience: &str, ttl: Duration) -> String {
         let claims = idp::customer_claims(customer, &self.issuer(), audience, ttl);
-        mint_with(&claims, idp::DEMO_KID)
+        self.mint_claims(&claims)
+    }
+
+    /// Signs any `claims` with the IdP's current key under its kid (a never-valid marker string
+    /// if signing failed).
+    pub fn mint_claims(&self, claims: &serde_json::Value) -> String {
+        self.state()
+            .idp_keys
+            .mint(claims)
+            .unwrap_or_else(|e| idp::failed(&e))
+    }
+
+    /// Rotates the IdP's signing key: publishes the next checked-in key under a new kid (which
+    /// signs from now on) and keeps (`keep_old`) or drops the older keys. Returns the new kid.
+    pub fn rotate_idp_key(&self, keep_old: bool) -> Result<String, TokenError> {
+        self.state().idp_keys.rotate(keep_old)
+    }
+
+    /// Replaces the key under the current kid with new key material (same kid). Returns the kid.
+    pub fn rekey_idp_key(&self) -> Result<String, TokenError> {
+        self.state().idp_keys.rekey()
+    }
+
+    /// The kid new tokens are signed under.
+    pub fn idp_kid(&self) -> String {
+        self.state().idp_keys.current_kid()
+    }
+
+    /// Takes the IdP down (`true`: JWKS and discovery answer 503) or brings it back.
+    pub fn set_idp_down(&self, down: bool) {
+        self.state().idp_keys.set_down(down);
+    }
+
+    /// JWKS requests the IdP has answered (while down too).
+    pub fn jwks_fetches(&self) -> u64 {
+        self.state().idp_keys.jwks_fetches()
+    }
+
+    /// Makes the discovery document name another `issuer` (`None`: the real one again).
+    pub fn set_idp_discovery_issuer(&self, issuer: Option<String>) {
+        self.state().idp_keys.set_discovery_issuer(issuer);
     }
 
     /// Stops accepting and ends the server task and its connections.

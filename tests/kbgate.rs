@@ -18,6 +18,8 @@
 //! - `explain`: `kbgate explain` gives the rule behind a decision.
 //! - `webhook`: a signed webhook makes kbgate forget changed pages.
 //! - `v2`: the Cloud REST v2 routes show exactly the caller's items through kbgate's cursors.
+//! - `orgs`: organizations from JSM, groups (and their overage), a static file; JSM refresh and outages.
+//! - `login`: browser sign-in (code + PKCE), sessions, logout, and every way to cheat them.
 
 // Test helpers may panic: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -72,3 +74,12 @@ mod webhook;
 
 #[path = "kbgate/v2.rs"]
 mod v2;
+
+#[path = "kbgate/keys.rs"]
+mod keys;
+
+#[path = "kbgate/login.rs"]
+mod login;
+
+#[path = "kbgate/orgs.rs"]
+mod orgs;

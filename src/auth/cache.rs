@@ -2,8 +2,10 @@
 //!
 //! Keys are the SHA-256 of the whole token (the token itself is never stored). Each entry
 //! expires no later than the token's `exp` and never later than [`MAX_TTL`] after it was
-//! verified, which also bounds how long a token outlives a key rotation. A hit re-checks `exp`
-//! against the clock, so a late eviction cannot resurrect an expired token.
+//! verified. A hit re-checks `exp` against the clock, so a late eviction cannot resurrect an
+//! expired token. Each entry remembers the key that verified it ([`KeyBinding`]); the verifier
+//! serves a hit only while that key is still current and fresh, so a cached token never
+//! outlives a key rotation or the key set's staleness bound.
 //!
 //! Deliberately not done: no negative caching (a refused token is checked again each time;
 //! the checks before the signature are cheap).
@@ -28,9 +30,18 @@ pub(super) fn digest(token: &str) -> TokenDigest {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// The key a cached token was verified with: its `kid` and fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct KeyBinding {
+    pub kid: String,
+    pub fingerprint: [u8; 32],
+}
+
 #[derive(Clone)]
 struct Entry {
     identity: Arc<Identity>,
+    /// `None` for issuers with a static key (it cannot change while kbgate runs).
+    binding: Option<Arc<KeyBinding>>,
     /// The token's `exp`, in seconds since the Unix epoch.
     exp: u64,
 }
@@ -76,17 +87,24 @@ impl TokenCache {
         }
     }
 
-    /// The identity of a token verified earlier, if it is cached and not yet expired.
-    pub async fn get(&self, key: &TokenDigest) -> Option<Identity> {
+    /// The identity of a token verified earlier, and the key that verified it, if it is cached
+    /// and not yet expired.
+    pub async fn get(&self, key: &TokenDigest) -> Option<(Identity, Option<Arc<KeyBinding>>)> {
         let entry = self.inner.get(key).await?;
         if unix_now() >= entry.exp {
             return None;
         }
-        Some(Identity::clone(&entry.identity))
+        Some((Identity::clone(&entry.identity), entry.binding))
     }
 
     /// Remembers a verified token until its `exp` (no-op when it is already due).
-    pub async fn insert(&self, key: TokenDigest, identity: Identity, exp: u64) {
+    pub async fn insert(
+        &self,
+        key: TokenDigest,
+        identity: Identity,
+        binding: Option<KeyBinding>,
+        exp: u64,
+    ) {
         if exp <= unix_now() {
             return;
         }
@@ -95,6 +113,7 @@ impl TokenCache {
                 key,
                 Entry {
                     identity: Arc::new(identity),
+                    binding: binding.map(Arc::new),
                     exp,
                 },
             )
@@ -128,15 +147,28 @@ mod tests {
             subject: "s".into(),
             email: None,
             org_claim: vec![],
+            groups: vec![],
+            groups_overage: false,
         };
         cache
-            .insert(digest("expired"), identity.clone(), unix_now() - 1)
+            .insert(digest("expired"), identity.clone(), None, unix_now() - 1)
             .await;
         assert!(cache.get(&digest("expired")).await.is_none());
+        let binding = KeyBinding {
+            kid: "k1".into(),
+            fingerprint: [7; 32],
+        };
         cache
-            .insert(digest("fresh"), identity.clone(), unix_now() + 60)
+            .insert(
+                digest("fresh"),
+                identity.clone(),
+                Some(binding.clone()),
+                unix_now() + 60,
+            )
             .await;
-        assert_eq!(cache.get(&digest("fresh")).await, Some(identity));
+        let (found, bound) = cache.get(&digest("fresh")).await.unwrap();
+        assert_eq!(found, identity);
+        assert_eq!(bound.as_deref(), Some(&binding));
         assert!(cache.get(&digest("other")).await.is_none());
     }
 }

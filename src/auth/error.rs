@@ -187,6 +187,10 @@ pub enum AuthInitError {
     },
     #[error("issuer {issuer:?}: the JWKS URL must be https (plain http only to a loopback host)")]
     JwksUrl { issuer: String },
+    #[error("issuer {issuer:?}: discovery needs an https issuer URL (plain http only to a loopback host)")]
+    DiscoveryUrl { issuer: String },
+    #[error("issuer {issuer:?}: refresh_interval and max_key_staleness must be greater than zero")]
+    Refresh { issuer: String },
     #[error("org claim name {0:?} is empty or collides with a registered claim")]
     OrgClaimName(String),
     #[error("auth option {0} must be greater than zero")]

@@ -1,5 +1,5 @@
-//! One issuer's JSON Web Key Set: strict parsing, and a store that refetches on unknown `kid`
-//! — single-flight and rate-limited — without readers ever waiting on the network.
+//! One issuer's JSON Web Key Set document, parsed strictly into its usable keys (the store
+//! that fetches and refreshes it is `store.rs`).
 //!
 //! Parsing (threats.md J11): the body is capped by the fetch (`max_jwks_bytes`); at most
 //! [`MAX_KEYS`] entries; a key is dropped (with a warning) when it is `kty: oct`, `use: enc`,
@@ -7,28 +7,18 @@
 //! duplicate member, or shares its `kid` with another usable key. A set with no usable key is
 //! an error, so the previous keys stay in place.
 //!
-//! Refetching: readers take a `std::sync::RwLock` just long enough to clone an `Arc` of the
-//! current set. A miss calls [`JwksStore::refresh_after`], which serializes fetches behind a
-//! `tokio::sync::Mutex`: a task that waited while another fetched does not fetch again
-//! (single flight), and at most one fetch starts per `min_interval` (rate limit). A failed
-//! fetch keeps the last good keys.
-//!
-//! Deliberately not done: no periodic background refresh, no `Cache-Control` handling, no
-//! OIDC discovery (the config names the JWKS URL).
+//! Deliberately not done: no fetching here, no `Cache-Control` handling.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
-use http::header::ACCEPT;
-use http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use http::StatusCode;
 use jsonwebtoken::Algorithm;
 use serde_json::value::RawValue;
 
 use super::json::{members, Members};
 use super::keys::{base64_url, VerifyKey};
-use crate::http_client::{self, FetchError, HttpClient};
+use crate::http_client::FetchError;
 
 /// Most entries a key set may have; a bigger set is refused as a whole.
 pub(super) const MAX_KEYS: usize = 100;
@@ -48,6 +38,8 @@ pub enum JwksError {
     TooManyKeys,
     #[error("the key set has no usable signing key")]
     NoUsableKeys,
+    #[error("the discovery document could not be used")]
+    Discovery(#[source] super::discovery::DiscoveryError),
 }
 
 /// A key that was left out of a set, and why (for the log).
@@ -75,7 +67,6 @@ impl KeySet {
     }
 
     /// How many keys are usable.
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.keys.len()
     }
@@ -194,127 +185,6 @@ fn string(m: &Members<'_>, name: &str) -> Result<Option<String>, ()> {
         Some(raw) => serde_json::from_str::<String>(raw.get())
             .map(Some)
             .map_err(|_| ()),
-    }
-}
-
-/// The outcome of a key lookup.
-pub(super) enum Lookup {
-    /// The key, and the fetch counter seen before looking (for a later [`JwksStore::refresh_after`]).
-    Found { key: Arc<VerifyKey>, seen: u64 },
-    /// The set has keys, but none with this `kid`, even after a refetch.
-    Unknown,
-    /// The issuer has no usable keys at all.
-    NoKeys,
-}
-
-/// Where and how a store fetches its key set.
-pub(super) struct FetchSettings {
-    pub client: HttpClient,
-    pub timeout: Duration,
-    pub max_bytes: usize,
-    pub min_interval: Duration,
-}
-
-/// One issuer's current key set and the machinery to refresh it.
-pub(super) struct JwksStore {
-    issuer: String,
-    uri: Uri,
-    settings: FetchSettings,
-    keys: RwLock<Arc<KeySet>>,
-    /// Completed fetch attempts (successful or not).
-    attempts: AtomicU64,
-    /// When the last fetch started; held across the fetch so fetches never overlap.
-    last_fetch: tokio::sync::Mutex<Option<Instant>>,
-}
-
-impl JwksStore {
-    /// A store with no keys yet; call [`JwksStore::refresh_after`] to fetch.
-    pub fn new(issuer: String, uri: Uri, settings: FetchSettings) -> Self {
-        Self {
-            issuer,
-            uri,
-            settings,
-            keys: RwLock::new(Arc::new(KeySet::default())),
-            attempts: AtomicU64::new(0),
-            last_fetch: tokio::sync::Mutex::new(None),
-        }
-    }
-
-    /// The fetch counter; pass it to [`JwksStore::refresh_after`] after a miss.
-    pub fn attempts(&self) -> u64 {
-        self.attempts.load(Ordering::Acquire)
-    }
-
-    /// The current key set (a cheap `Arc` clone; never waits on a fetch).
-    pub fn current(&self) -> Arc<KeySet> {
-        match self.keys.read() {
-            Ok(guard) => Arc::clone(&guard),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
-    }
-
-    /// Looks up `kid`, refetching the set once (single-flight, rate-limited) on a miss.
-    pub async fn lookup(&self, kid: &str) -> Lookup {
-        // Read the counter before the keys, so a fetch finishing in between is noticed.
-        let seen = self.attempts();
-        if let Some(key) = self.current().get(kid) {
-            return Lookup::Found { key, seen };
-        }
-        self.refresh_after(seen).await;
-        let seen = self.attempts();
-        let set = self.current();
-        match set.get(kid) {
-            Some(key) => Lookup::Found { key, seen },
-            None if set.is_empty() => Lookup::NoKeys,
-            None => Lookup::Unknown,
-        }
-    }
-
-    /// Fetches the key set unless a fetch completed since the caller read `seen` (single
-    /// flight) or the last fetch started less than `min_interval` ago (rate limit).
-    pub async fn refresh_after(&self, seen: u64) {
-        let mut last_fetch = self.last_fetch.lock().await;
-        if self.attempts() != seen {
-            return;
-        }
-        if last_fetch.is_some_and(|at| at.elapsed() < self.settings.min_interval) {
-            return;
-        }
-        *last_fetch = Some(Instant::now());
-        match self.fetch().await {
-            Ok(set) => {
-                tracing::info!(auth.issuer = %self.issuer, jwks.keys = set.keys.len(), "key set refreshed");
-                match self.keys.write() {
-                    Ok(mut guard) => *guard = Arc::new(set),
-                    Err(poisoned) => *poisoned.into_inner() = Arc::new(set),
-                }
-            }
-            Err(e) => {
-                tracing::warn!(auth.issuer = %self.issuer, error = %chain(&e), "key set fetch failed; keeping the previous keys");
-            }
-        }
-        self.attempts.fetch_add(1, Ordering::AcqRel);
-    }
-
-    async fn fetch(&self) -> Result<KeySet, JwksError> {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            ACCEPT,
-            HeaderValue::from_static("application/jwk-set+json, application/json"),
-        );
-        let s = &self.settings;
-        let fetched =
-            http_client::fetch(&s.client, self.uri.clone(), headers, s.max_bytes, s.timeout)
-                .await
-                .map_err(JwksError::Fetch)?;
-        if fetched.status != StatusCode::OK {
-            return Err(JwksError::Status(fetched.status));
-        }
-        let (set, dropped) = parse_jwks(&fetched.body)?;
-        for d in dropped {
-            tracing::warn!(auth.issuer = %self.issuer, jwks.kid = ?d.kid, reason = d.why, "key dropped from key set");
-        }
-        Ok(set)
     }
 }
 

@@ -54,6 +54,10 @@ pub(super) struct VerifyKey {
     pub alg: Option<Algorithm>,
     /// The key material in the form jsonwebtoken verifies with.
     pub key: DecodingKey,
+    /// SHA-256 of the public key material (RSA `n`/`e`, EC `x`/`y`, or the PEM): two fetches
+    /// that publish the same key under a `kid` give equal fingerprints. Zero for shared secrets
+    /// (never hashed, never compared).
+    pub fingerprint: [u8; 32],
 }
 
 impl VerifyKey {
@@ -90,6 +94,7 @@ impl VerifyKey {
                     kind: KeyKind::Rsa,
                     alg: None,
                     key,
+                    fingerprint: fingerprint(&[b"pem", pem]),
                 })
             }
             Err(rsa_err) => match DecodingKey::from_ec_pem(pem) {
@@ -102,6 +107,7 @@ impl VerifyKey {
                         kind: KeyKind::EcP256,
                         alg: None,
                         key,
+                        fingerprint: fingerprint(&[b"pem", pem]),
                     })
                 }
                 Err(_) => Err(KeyError::NotPublicKeyPem(rsa_err)),
@@ -118,6 +124,7 @@ impl VerifyKey {
             kind: KeyKind::Hmac,
             alg: Some(Algorithm::HS256),
             key: DecodingKey::from_secret(secret),
+            fingerprint: [0; 32],
         })
     }
 
@@ -132,6 +139,7 @@ impl VerifyKey {
             kind: KeyKind::Rsa,
             alg,
             key: DecodingKey::from_rsa_raw_components(n, e),
+            fingerprint: fingerprint(&[b"RSA", n, e]),
         })
     }
 
@@ -152,6 +160,7 @@ impl VerifyKey {
             kind: KeyKind::EcP256,
             alg,
             key,
+            fingerprint: fingerprint(&[b"EC", &xb, &yb]),
         })
     }
 }
@@ -177,6 +186,17 @@ pub(super) fn base64_url(text: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(text)
         .ok()
+}
+
+/// SHA-256 over length-prefixed parts, so `("ab","c")` and `("a","bc")` differ.
+fn fingerprint(parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::{Digest as _, Sha256};
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part);
+    }
+    hash.finalize().into()
 }
 
 fn check_rsa_bits(n: &[u8]) -> Result<(), KeyError> {
@@ -278,5 +298,17 @@ mod tests {
             Err(KeyError::RsaSize { bits: 4104 })
         ));
         assert!(VerifyKey::from_secret(&[1; 31]).is_err());
+    }
+
+    #[test]
+    fn fingerprints_tell_key_material_apart_and_match_for_equal_keys() {
+        let a = VerifyKey::from_rsa_parts(&[0x80; 256], &[1, 0, 1], None).unwrap();
+        let same = VerifyKey::from_rsa_parts(&[0x80; 256], &[1, 0, 1], Some(Algorithm::RS256));
+        let other_n = VerifyKey::from_rsa_parts(&[0x81; 256], &[1, 0, 1], None).unwrap();
+        let other_e = VerifyKey::from_rsa_parts(&[0x80; 256], &[3], None).unwrap();
+        assert_eq!(a.fingerprint, same.unwrap().fingerprint);
+        assert_ne!(a.fingerprint, other_n.fingerprint);
+        assert_ne!(a.fingerprint, other_e.fingerprint);
+        assert_ne!(fingerprint(&[b"ab", b"c"]), fingerprint(&[b"a", b"bc"]));
     }
 }

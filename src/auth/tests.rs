@@ -52,6 +52,8 @@ pub(super) fn issuer(iss: &str, keys: KeySource, algorithms: Vec<Algorithm>) -> 
         keys,
         algorithms,
         leeway: Duration::from_secs(30),
+        refresh_interval: DEFAULT_REFRESH_INTERVAL,
+        max_key_staleness: DEFAULT_MAX_KEY_STALENESS,
     }
 }
 

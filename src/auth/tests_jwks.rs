@@ -19,17 +19,19 @@ use super::tests::*;
 use super::*;
 
 /// What the fake IdP serves, and how often it was asked.
-struct IdpState {
-    body: Mutex<String>,
-    status: Mutex<StatusCode>,
-    delay: Mutex<Duration>,
-    hits: AtomicUsize,
+pub(super) struct IdpState {
+    pub body: Mutex<String>,
+    pub status: Mutex<StatusCode>,
+    pub delay: Mutex<Duration>,
+    /// Served at `/.well-known/openid-configuration` (not counted in `hits`).
+    pub discovery: Mutex<String>,
+    pub hits: AtomicUsize,
 }
 
 /// A JWKS endpoint on 127.0.0.1:0; the accept loop stops when this is dropped.
-struct Idp {
-    addr: SocketAddr,
-    state: Arc<IdpState>,
+pub(super) struct Idp {
+    pub addr: SocketAddr,
+    pub state: Arc<IdpState>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -40,13 +42,14 @@ impl Drop for Idp {
 }
 
 impl Idp {
-    async fn start(body: String) -> Idp {
+    pub async fn start(body: String) -> Idp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(IdpState {
             body: Mutex::new(body),
             status: Mutex::new(StatusCode::OK),
             delay: Mutex::new(Duration::ZERO),
+            discovery: Mutex::new(String::new()),
             hits: AtomicUsize::new(0),
         });
         let shared = Arc::clone(&state);
@@ -54,9 +57,15 @@ impl Idp {
             while let Ok((stream, _)) = listener.accept().await {
                 let state = Arc::clone(&shared);
                 tokio::spawn(async move {
-                    let service = service_fn(move |_req| {
+                    let service = service_fn(move |req: http::Request<_>| {
                         let state = Arc::clone(&state);
                         async move {
+                            if req.uri().path().ends_with("/openid-configuration") {
+                                let doc = state.discovery.lock().unwrap().clone();
+                                let mut response = Response::new(Full::new(Bytes::from(doc)));
+                                *response.status_mut() = *state.status.lock().unwrap();
+                                return Ok::<_, Infallible>(response);
+                            }
                             state.hits.fetch_add(1, Ordering::SeqCst);
                             let delay = *state.delay.lock().unwrap();
                             tokio::time::sleep(delay).await;
@@ -75,26 +84,26 @@ impl Idp {
         Idp { addr, state, task }
     }
 
-    fn uri(&self) -> http::Uri {
+    pub fn uri(&self) -> http::Uri {
         format!("http://{}/jwks.json", self.addr).parse().unwrap()
     }
 
-    fn hits(&self) -> usize {
+    pub fn hits(&self) -> usize {
         self.state.hits.load(Ordering::SeqCst)
     }
 
-    fn serve(&self, body: String) {
+    pub fn serve(&self, body: String) {
         *self.state.body.lock().unwrap() = body;
     }
 }
 
-const OTHER_RSA_PUBLIC: &[u8] = include_bytes!(concat!(
+pub(super) const OTHER_RSA_PUBLIC: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/testdata/keys/other-rsa.pub.pem"
 ));
 
 /// A JWK for an RSA public key PEM, with n and e computed by jsonwebtoken.
-fn rsa_jwk(kid: &str, public_pem: &[u8]) -> String {
+pub(super) fn rsa_jwk(kid: &str, public_pem: &[u8]) -> String {
     let jwk =
         Jwk::from_decoding_key(&DecodingKey::from_rsa_pem(public_pem).unwrap(), None).unwrap();
     let AlgorithmParameters::RSA(p) = jwk.algorithm else {
@@ -117,12 +126,12 @@ fn ec_jwk(kid: &str) -> String {
     )
 }
 
-fn jwks(keys: &[String]) -> String {
+pub(super) fn jwks(keys: &[String]) -> String {
     format!(r#"{{"keys":[{}]}}"#, keys.join(","))
 }
 
 /// An RS256 token with `kid`, signed by `key`.
-fn token(kid: &str, key: &EncodingKey) -> String {
+pub(super) fn token(kid: &str, key: &EncodingKey) -> String {
     let header = format!(r#"{{"alg":"RS256","typ":"JWT","kid":"{kid}"}}"#);
     sign_raw(&header, &good_claims().to_string(), key, Algorithm::RS256)
 }
@@ -134,6 +143,8 @@ async fn verifier_for(idp: &Idp, min_interval: Duration, algorithms: Vec<Algorit
         keys: KeySource::JwksUrl(idp.uri()),
         algorithms,
         leeway: Duration::from_secs(30),
+        refresh_interval: DEFAULT_REFRESH_INTERVAL,
+        max_key_staleness: DEFAULT_MAX_KEY_STALENESS,
     };
     let opts = AuthOptions {
         jwks_refresh_min_interval: min_interval,

@@ -6,7 +6,10 @@
 //! Header (J1, J3, J4, J9): duplicate names, `crit`, `jku`, `x5u`, `jwk`, `x5c`, a non-string or
 //! over-long `kid` are refused; `alg` stays a string here so `none` in any spelling can be
 //! named. Claims (J5, J8): duplicate names are refused; `exp`/`nbf`/`iat` must be integers,
-//! `iss`/`sub` strings; the organization claim is a string or an array of strings.
+//! `iss`/`sub` strings; the organization claim is a string or an array of strings; so is the
+//! groups claim, and a token that names the groups claim in `_claim_names` (Entra ID's groups
+//! overage: the list was too long to include), says `hasgroups: true`, or lists more than
+//! [`MAX_GROUP_VALUES`] groups is marked [`Claims::groups_overage`] so the `orgs` module can deny.
 //!
 //! Deliberately not done: no signature check and no time check here — [`Claims`] read from an
 //! unverified payload are used only to pick the issuer until the signature has been verified.
@@ -27,6 +30,8 @@ const MAX_HEADER_MEMBERS: usize = 16;
 const MAX_CLAIM_MEMBERS: usize = 128;
 /// Most values accepted in an array-valued organization claim.
 const MAX_ORG_VALUES: usize = 100;
+/// Most values accepted in the groups claim; more is treated as an overage (never truncated).
+pub(super) const MAX_GROUP_VALUES: usize = 1000;
 /// Header parameters that point at keys or demand extensions; kbgate refuses them all.
 const FORBIDDEN_HEADER_PARAMS: [&str; 5] = ["crit", "jku", "x5u", "jwk", "x5c"];
 
@@ -64,6 +69,10 @@ pub(super) struct Claims {
     pub email_verified: Option<bool>,
     /// The organization claim's values; empty when the claim is absent.
     pub orgs: Vec<String>,
+    /// The groups claim's values; empty when the claim is absent or not configured.
+    pub groups: Vec<String>,
+    /// True when the token says its groups list was left out or is too long to use.
+    pub groups_overage: bool,
 }
 
 /// Finds the one bearer token in `headers` and checks its compact-JWS shape.
@@ -145,8 +154,13 @@ pub(super) fn parse_header(part: &str) -> Result<JoseHeader, AuthError> {
     Ok(JoseHeader { alg, kid, typ })
 }
 
-/// Decodes the payload into [`Claims`]; `org_claim` names the organization claim, if any.
-pub(super) fn parse_claims(part: &str, org_claim: Option<&str>) -> Result<Claims, AuthError> {
+/// Decodes the payload into [`Claims`]; `org_claim` and `groups_claim` name the organization
+/// and groups claims, if configured.
+pub(super) fn parse_claims(
+    part: &str,
+    org_claim: Option<&str>,
+    groups_claim: Option<&str>,
+) -> Result<Claims, AuthError> {
     let bytes = base64_url(part).ok_or(AuthError::Malformed(M::BadClaims))?;
     let m = members(&bytes, MAX_CLAIM_MEMBERS).ok_or(AuthError::Malformed(M::BadClaims))?;
     if m.duplicate {
@@ -164,13 +178,53 @@ pub(super) fn parse_claims(part: &str, org_claim: Option<&str>) -> Result<Claims
         email: typed("email").map(nullable_string).transpose()?.flatten(),
         email_verified: typed("email_verified").map(boolean).transpose()?,
         orgs: Vec::new(),
+        groups: Vec::new(),
+        groups_overage: false,
     };
     // `nbf` is checked by jsonwebtoken; here only its type, so a string `nbf` cannot slip by.
     typed("nbf").map(number).transpose()?;
     if let Some(raw) = org_claim.and_then(typed) {
         claims.orgs = org_values(raw).ok_or(AuthError::Rejected(R::OrgClaimType))?;
     }
+    if let Some(name) = groups_claim {
+        (claims.groups, claims.groups_overage) = groups(typed(name), &m, name)?;
+    }
     Ok(claims)
+}
+
+/// The groups claim's values and whether the token reports a groups overage. Entra ID leaves
+/// `groups` out and names it in `_claim_names` (with `_claim_sources`) when a user is in more
+/// groups than fit in a token, or sets `hasgroups: true` in implicit-flow ID tokens.
+fn groups(
+    raw: Option<&str>,
+    m: &super::json::Members<'_>,
+    name: &str,
+) -> Result<(Vec<String>, bool), AuthError> {
+    let named_elsewhere = match m.get("_claim_names") {
+        Some(names) => serde_json::from_str::<
+            std::collections::BTreeMap<String, serde::de::IgnoredAny>,
+        >(names.get())
+        .map_err(|_| AuthError::Rejected(R::ClaimType))?
+        .contains_key(name),
+        None => false,
+    };
+    let has_groups = match m.get("hasgroups") {
+        Some(flag) => boolean(flag.get())?,
+        None => false,
+    };
+    let values = match raw {
+        None => Vec::new(),
+        Some(raw) => match serde_json::from_str::<String>(raw) {
+            Ok(one) => vec![one],
+            Err(_) => serde_json::from_str::<Vec<String>>(raw)
+                .map_err(|_| AuthError::Rejected(R::ClaimType))?,
+        },
+    };
+    if values.len() > MAX_GROUP_VALUES {
+        return Ok((Vec::new(), true));
+    }
+    let overage = named_elsewhere || (raw.is_none() && has_groups);
+    Ok((if overage { Vec::new() } else { values }, overage))
 }
 
 fn string(raw: &str) -> Result<String, AuthError> {
@@ -198,4 +252,60 @@ fn org_values(raw: &str) -> Option<Vec<String>> {
     serde_json::from_str::<Vec<String>>(raw)
         .ok()
         .filter(|v| v.len() <= MAX_ORG_VALUES)
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+
+    use super::*;
+
+    fn claims(json: &str, groups_claim: Option<&str>) -> Result<Claims, AuthError> {
+        let part = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+        parse_claims(&part, Some("kb_orgs"), groups_claim)
+    }
+
+    #[test]
+    fn the_groups_claim_is_read_only_when_configured_as_a_string_or_array() {
+        let c = claims(r#"{"sub":"s","groups":["a","b"]}"#, Some("groups")).unwrap();
+        assert_eq!(
+            (c.groups, c.groups_overage),
+            (vec!["a".into(), "b".into()], false)
+        );
+        let c = claims(r#"{"sub":"s","groups":"one"}"#, Some("groups")).unwrap();
+        assert_eq!(c.groups, vec!["one".to_owned()]);
+        let c = claims(r#"{"sub":"s","groups":["a"]}"#, None).unwrap();
+        assert!(c.groups.is_empty() && !c.groups_overage);
+        for bad in [
+            r#"{"groups":[1,2]}"#,
+            r#"{"groups":{"a":1}}"#,
+            r#"{"groups":null}"#,
+        ] {
+            assert!(claims(bad, Some("groups")).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_entra_groups_overage_is_flagged_and_never_read_as_groups() {
+        let overage = r#"{"sub":"s","_claim_names":{"groups":"src1"},
+            "_claim_sources":{"src1":{"endpoint":"https://graph.microsoft.com/v1.0/users/x/getMemberObjects"}}}"#;
+        let c = claims(overage, Some("groups")).unwrap();
+        assert!(c.groups_overage && c.groups.is_empty());
+        // `_claim_names` naming another claim is not an overage of ours.
+        let other = r#"{"sub":"s","_claim_names":{"roles":"src1"},"groups":["g"]}"#;
+        let c = claims(other, Some("groups")).unwrap();
+        assert!(!c.groups_overage);
+        assert_eq!(c.groups, vec!["g".to_owned()]);
+        // Implicit-flow ID tokens say `hasgroups: true` instead.
+        let c = claims(r#"{"sub":"s","hasgroups":true}"#, Some("groups")).unwrap();
+        assert!(c.groups_overage);
+        // Too many groups to use is treated the same way, never truncated.
+        let many: Vec<String> = (0..=MAX_GROUP_VALUES)
+            .map(|i| format!("\"g{i}\""))
+            .collect();
+        let json = format!(r#"{{"sub":"s","groups":[{}]}}"#, many.join(","));
+        let c = claims(&json, Some("groups")).unwrap();
+        assert!(c.groups_overage && c.groups.is_empty());
+        assert!(claims(r#"{"_claim_names":"groups"}"#, Some("groups")).is_err());
+    }
 }

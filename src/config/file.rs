@@ -21,6 +21,8 @@ pub struct FileConfig {
     pub cache: FileCache,
     #[serde(default)]
     pub log: FileLog,
+    /// `[login]`: browser sign-in (OIDC code + PKCE); absent = the login routes answer 404.
+    pub login: Option<FileLogin>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,17 +84,46 @@ pub struct FileIssuer {
     pub issuer: String,
     pub audiences: Vec<String>,
     pub jwks_url: Option<String>,
+    /// Find the JWKS through `{issuer}/.well-known/openid-configuration` (instead of `jwks_url`).
+    #[serde(default)]
+    pub discovery: bool,
     pub public_key_file: Option<String>,
     pub algorithms: Option<Vec<String>>,
     pub leeway: Option<String>,
+    /// Background refetch of the key set, default "10m", 1m–24h.
+    pub refresh_interval: Option<String>,
+    /// How long the last good keys serve while the IdP is down, default "24h", 1m–7d.
+    pub max_key_staleness: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileOrgs {
     pub claim: Option<String>,
+    pub groups_claim: Option<String>,
+    #[serde(default)]
+    pub groups: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub email_domains: BTreeMap<String, Vec<String>>,
+    pub static_file: Option<String>,
+    pub sources: Option<Vec<String>>,
+    pub jsm: Option<FileJsmOrgs>,
+}
+
+/// `[orgs.jsm]`: JSM customer organizations.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileJsmOrgs {
+    pub base_url: Option<String>,
+    pub email_env: Option<String>,
+    pub token_env: String,
+    pub refresh_interval: Option<String>,
+    pub max_staleness: Option<String>,
+    pub timeout: Option<String>,
+    #[serde(default)]
+    pub org_map: BTreeMap<String, String>,
+    pub max_organizations: Option<usize>,
+    pub max_users: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,4 +161,30 @@ pub struct FileCache {
 pub struct FileLog {
     pub format: Option<String>,
     pub level: Option<String>,
+}
+
+/// `[login]`: browser sign-in with OpenID Connect (authorization code + PKCE S256).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileLogin {
+    /// One of `auth.issuers[].issuer`; its key set verifies the ID tokens.
+    pub issuer: String,
+    /// The client registered at the provider; must be one of that issuer's `audiences`.
+    pub client_id: String,
+    /// Environment variable holding the client secret (confidential clients only).
+    pub client_secret_env: Option<String>,
+    /// Requested scopes; default `["openid", "email", "profile"]`.
+    pub scopes: Option<Vec<String>>,
+    /// Environment variable holding the cookie-signing secret (at least 32 characters).
+    pub session_secret_env: String,
+    /// Session lifetime, default "8h".
+    pub session_ttl: Option<String>,
+    /// Overrides the discovered authorization endpoint.
+    pub authorization_endpoint: Option<String>,
+    /// Overrides the discovered token endpoint.
+    pub token_endpoint: Option<String>,
+    /// Overrides the discovered end-session (logout) endpoint.
+    pub end_session_endpoint: Option<String>,
+    /// Default `{server.public_url}/_kbgate/callback`.
+    pub redirect_uri: Option<String>,
 }

@@ -1,9 +1,11 @@
 //! [`FileConfig`] → [`Config`]: every check, every problem collected with its key path.
 
 mod auth;
+mod login;
+mod orgs;
 mod policy;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -143,38 +145,17 @@ pub(super) fn validate(
         }
     }
 
-    let mut email_domains = BTreeMap::new();
-    for (domain, orgs) in &file.orgs.email_domains {
-        let path = format!("orgs.email_domains.{domain:?}");
-        let valid = !domain.is_empty()
-            && domain
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
-        if !valid {
-            p.add(
-                &path,
-                "write the domain in lowercase ASCII, e.g. \"acme.example\"",
-            );
-        }
-        let orgs = org_list(&mut p, &path, orgs, &mut known);
-        email_domains.insert(domain.clone(), orgs);
-    }
-    if let Some(claim) = &file.orgs.claim {
-        if claim.is_empty() || claim.len() > 128 {
-            p.add(
-                "orgs.claim",
-                "name the token claim holding organizations, e.g. \"kb_orgs\"",
-            );
-        }
-    }
-    if file.orgs.claim.is_none() && email_domains.is_empty() {
-        p.add(
-            "orgs",
-            "set `claim` or `email_domains`: otherwise every customer sees shared articles only",
-        );
-    }
+    let orgs = orgs::orgs(
+        &mut p,
+        &file.orgs,
+        file.upstream.base_url.trim_end_matches('/'),
+        base,
+        env,
+        &mut known,
+    );
 
     let policy = policy::policy(&mut p, &file, &mut known);
+    orgs::check_known(&mut p, &orgs, &known);
     let cache = CacheSettings {
         metadata_ttl: duration(
             &mut p,
@@ -210,18 +191,22 @@ pub(super) fn validate(
         level: file.log.level.clone().unwrap_or_else(|| "info".to_owned()),
     };
 
+    let public_url = file.server.public_url.trim_end_matches('/').to_owned();
+    let login = file
+        .login
+        .as_ref()
+        .and_then(|l| login::login(&mut p, l, &file, &public_url, env));
+
     match (server, upstream, auth, policy) {
         (Some(server), Some(upstream), Some(auth), Some(policy)) if p.0.is_empty() => Ok(Config {
             server,
             upstream,
             auth,
-            orgs: OrgSettings {
-                claim: file.orgs.claim,
-                email_domains,
-            },
+            orgs,
             policy,
             cache,
             log,
+            login,
         }),
         _ => Err(p.0),
     }

@@ -10,6 +10,7 @@ use crate::auth::AuthError;
 use crate::confluence::UpstreamError;
 use crate::filter::storage::StorageError;
 use crate::filter::FilterError;
+use crate::orgs::OrgsError;
 use crate::policy::cql::CqlError;
 use crate::response::{self, Body};
 use crate::route::RouteError;
@@ -19,6 +20,8 @@ use crate::route::RouteError;
 pub enum ProxyError {
     #[error("authentication failed: {}", .0.reason())]
     Auth(#[from] AuthError),
+    #[error("organizations refused: {0}")]
+    Orgs(#[source] OrgsError),
     #[error("route refused: {0}")]
     Route(#[from] RouteError),
     #[error("cql refused: {0}")]
@@ -46,6 +49,7 @@ impl ProxyError {
     pub fn reason(&self) -> &'static str {
         match self {
             ProxyError::Auth(e) => e.reason(),
+            ProxyError::Orgs(e) => e.reason(),
             ProxyError::Route(RouteError::MethodNotAllowed) => "method_not_allowed",
             ProxyError::Route(RouteError::NotFound) => "unknown_route",
             ProxyError::Route(RouteError::BadPath(_)) => "bad_path",
@@ -77,6 +81,16 @@ impl ProxyError {
             ProxyError::Auth(AuthError::KeysUnavailable) => (
                 S::SERVICE_UNAVAILABLE,
                 "Token keys are unavailable; try again shortly".to_owned(),
+            ),
+            ProxyError::Orgs(OrgsError::GroupsOverage) => (
+                S::FORBIDDEN,
+                "Your token does not list your groups (too many groups); ask your administrator to \
+                 assign the application fewer groups"
+                    .to_owned(),
+            ),
+            ProxyError::Orgs(OrgsError::JsmUnavailable(_)) => (
+                S::SERVICE_UNAVAILABLE,
+                "Your organization cannot be looked up right now; try again shortly".to_owned(),
             ),
             ProxyError::Route(RouteError::MethodNotAllowed) => {
                 (S::METHOD_NOT_ALLOWED, "Method not allowed".to_owned())

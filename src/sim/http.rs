@@ -1,6 +1,7 @@
 //! The simulator's HTTP/1.1 server: accept loop, request recording, service-account
 //! authentication, routing of the Confluence (`/wiki/…`), JSM (`/rest/servicedeskapi/…`, see
-//! `jsm`) and identity-provider (`/idp/…`) routes, and fault injection (on `/wiki` and JSM).
+//! `jsm`; organizations, see `jsm_orgs`, served with the agent's or the service account's
+//! credentials) and identity-provider (`/idp/…`) routes, and fault injection (on `/wiki` and JSM).
 //!
 //! Guarantees: every request is recorded (bounded ring); `/wiki` answers 401 without the
 //! service account's Basic credentials; unknown routes and ids answer 404 in Confluence's error
@@ -183,6 +184,11 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
     record(state, &req);
     let mut path = req.uri().path().to_owned();
     if let Some(rest) = path.strip_prefix("/idp/") {
+        if matches!(rest, "authorize" | "token" | "logout") {
+            return super::idp_login::route(state, rest, req)
+                .await
+                .into_response();
+        }
         return idp_route(state, rest, &req).into_response();
     }
     if state.opts.datacenter {
@@ -197,6 +203,23 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
     let jsm = path.starts_with("/rest/servicedeskapi/");
     if !jsm && path != "/wiki" && !path.starts_with("/wiki/") {
         return not_found_uri(state, &req).into_response();
+    }
+    if jsm && matches!(*req.method(), Method::GET | Method::HEAD) {
+        let authorization = req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let service_ok = authorized(state, &req);
+        if let Some((status, body)) = super::jsm_orgs::route(
+            &state.jsm_orgs,
+            &state.base_url,
+            &path,
+            req.uri().query(),
+            authorization,
+            service_ok,
+        ) {
+            return Reply::json(status, &body).into_response();
+        }
     }
     if jsm && !authorized(state, &req) {
         return Reply::json(401, &jsm::unauthorized()).into_response();
@@ -253,11 +276,24 @@ fn start_limit(params: &Params, default_limit: usize, max: usize) -> (usize, usi
 }
 
 fn idp_route(state: &State, rest: &str, req: &Request<Incoming>) -> Reply {
+    let keys = &state.idp_keys;
     let doc = match rest {
-        ".well-known/openid-configuration" => Ok(idp::openid_configuration(&state.issuer)),
-        ".well-known/jwks.json" => Ok(state.jwks.clone()),
-        _ => Err(()),
+        ".well-known/openid-configuration" if keys.is_down() => Err(true),
+        ".well-known/openid-configuration" => Ok(idp::openid_configuration(
+            &state.issuer,
+            keys.discovery_issuer().as_deref(),
+        )),
+        ".well-known/jwks.json" => keys.serve_jwks().ok_or(true),
+        _ => Err(false),
     };
+    if doc == Err(true) {
+        return Reply {
+            status: 503,
+            content_type: "application/json",
+            body: Bytes::from_static(br#"{"error":"temporarily_unavailable"}"#),
+            headers: Vec::new(),
+        };
+    }
     match (matches!(*req.method(), Method::GET | Method::HEAD), doc) {
         (true, Ok(doc)) => Reply {
             status: 200,

@@ -3,10 +3,17 @@
 //! deliberately bad ones (foreign key, wrong algorithm, `alg: none`, HS256 keyed with the public
 //! key) so kbgate's verifier can be attacked.
 //!
+//! Key rotation and outages live in [`ring`]: the served JWKS is the [`KeyRing`]'s, which starts
+//! with the demo key and can rotate to the checked-in `rot-*.pem` keys, re-key a kid, go down
+//! (503) and count fetches.
+//!
 //! Guarantees: tokens minted with [`SigningKey::DemoRsa`] verify against the served JWK
-//! (`kid` [`DEMO_KID`]); the JWK is derived from the private key itself, so the two cannot drift.
-//! Deliberately not: an authorization endpoint or token endpoint (the discovery document names
-//! them, the simulator does not serve them yet), key rotation, or secrecy — these keys are public.
+//! (`kid` [`DEMO_KID`]) until a rotation drops it; the JWK is derived from the private key
+//! itself, so the two cannot drift. Deliberately not: secrecy — these keys are public.
+
+mod ring;
+
+pub use ring::{KeyRing, MAX_PUBLISHED};
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -95,7 +102,7 @@ pub fn try_mint_with_key(
 /// A string that is certainly not a valid token, naming why minting failed. Minting uses
 /// checked-in keys and cannot fail in practice (the unit tests prove it); test helpers get a
 /// `String` without a panic path, and a failure shows up as a refused token with a reason.
-fn failed(error: &TokenError) -> String {
+pub(super) fn failed(error: &TokenError) -> String {
     let reason: String = error
         .to_string()
         .chars()
@@ -191,10 +198,11 @@ pub fn jwks_json() -> Result<String, TokenError> {
     Ok(J::obj().with("keys", J::Arr(vec![jwk])).to_json())
 }
 
-/// The OpenID discovery document for `issuer`.
-pub(crate) fn openid_configuration(issuer: &str) -> String {
+/// The OpenID discovery document for `issuer`; `named_issuer` overrides the `issuer` member
+/// (a provider whose document does not match its configured issuer).
+pub(crate) fn openid_configuration(issuer: &str, named_issuer: Option<&str>) -> String {
     J::obj()
-        .with("issuer", issuer)
+        .with("issuer", named_issuer.unwrap_or(issuer))
         .with("authorization_endpoint", format!("{issuer}/authorize"))
         .with("token_endpoint", format!("{issuer}/token"))
         .with("jwks_uri", format!("{issuer}/.well-known/jwks.json"))
@@ -292,12 +300,24 @@ mod tests {
     #[test]
     fn discovery_names_the_jwks_uri_under_the_issuer() {
         let doc: serde_json::Value =
-            serde_json::from_str(&openid_configuration("http://127.0.0.1:9/idp")).unwrap();
+            serde_json::from_str(&openid_configuration("http://127.0.0.1:9/idp", None)).unwrap();
         assert_eq!(doc["issuer"], "http://127.0.0.1:9/idp");
         assert_eq!(
             doc["jwks_uri"],
             "http://127.0.0.1:9/idp/.well-known/jwks.json"
         );
         assert_eq!(doc["id_token_signing_alg_values_supported"][0], "RS256");
+        assert_eq!(
+            doc["authorization_endpoint"],
+            "http://127.0.0.1:9/idp/authorize"
+        );
+        assert_eq!(doc["token_endpoint"], "http://127.0.0.1:9/idp/token");
+        let other: serde_json::Value = serde_json::from_str(&openid_configuration(
+            "http://127.0.0.1:9/idp",
+            Some("https://evil.example"),
+        ))
+        .unwrap();
+        assert_eq!(other["issuer"], "https://evil.example");
+        assert_eq!(other["jwks_uri"], doc["jwks_uri"]);
     }
 }
