@@ -8,7 +8,8 @@
 //! - [`config`]: TOML on disk → validated [`config::Config`]; every problem reported at once.
 //! - [`server`]: listeners, connection limits, timeouts, TLS, graceful shutdown.
 //! - [`auth`]: bearer JWT verification against per-issuer key sets.
-//! - [`orgs`]: identity → organizations (claims, email domains).
+//! - [`orgs`]: identity → organizations (claim, groups, email domains, static map, JSM
+//!   customer organizations; the first source that knows the customer decides).
 //! - [`route`]: the one canonicalizer and the allowlisted route table.
 //! - [`policy`]: pure visibility rules and the CQL wrapper.
 //! - [`confluence`]: the upstream client and the metadata index.
