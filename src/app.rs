@@ -186,8 +186,7 @@ impl App {
                 }
                 Err(err) => {
                     log_error(&err, latency_ms);
-                    if let Some(resp) =
-                        crate::login::unauthenticated(self, &req, &err, &request_id)
+                    if let Some(resp) = crate::login::unauthenticated(self, &req, &err, &request_id)
                     {
                         return resp;
                     }

@@ -56,7 +56,12 @@ pub async fn handle<B>(
 ) -> Result<Answer, ProxyError> {
     check_framing(req)?;
     let identity = crate::login::authenticate(app, req.headers()).await?;
-    let orgs = app.orgs.resolve(&identity).await.map_err(ProxyError::Orgs)?.orgs;
+    let orgs = app
+        .orgs
+        .resolve(&identity)
+        .await
+        .map_err(ProxyError::Orgs)?
+        .orgs;
     tracing::Span::current().record("orgs", orgs.joined());
     let route = route::classify_for(app.site, req.method(), req.uri())?;
     tracing::Span::current().record("route", route.name());

@@ -33,8 +33,8 @@ pub use jsm::{
     MAX_JSM_START,
 };
 pub use list::MAX_LABEL_LIMIT;
-pub use queries::*;
 pub use path::{canonicalize, CanonicalPath, PathError, MAX_PATH_BYTES, MAX_SEGMENTS};
+pub use queries::*;
 pub use query::{QueryError, DEFAULT_LIMIT, MAX_CQL_BYTES, MAX_LIMIT, MAX_QUERY_BYTES, MAX_START};
 pub use tree::{
     AttachmentDownloadQuery, ChildFilesQuery, ChildMapQuery, ChildType, DownloadQuery,

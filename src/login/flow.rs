@@ -30,7 +30,10 @@ use crate::response::Body;
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     #[error("method not allowed")]
-    Method,
+    Method {
+        /// The `Allow` header value of the route.
+        allow: &'static str,
+    },
     #[error("sign-in looped {0} times within a minute")]
     Looping(u32),
     #[error("the provider is not usable")]
@@ -69,7 +72,7 @@ impl LoginError {
     /// Stable snake_case reason for logs.
     pub fn reason(&self) -> &'static str {
         match self {
-            LoginError::Method => "method_not_allowed",
+            LoginError::Method { .. } => "method_not_allowed",
             LoginError::Looping(_) => "login_loop",
             LoginError::Provider(_) => "provider_unusable",
             LoginError::ProviderSaidNo(_) => "provider_error",
@@ -93,7 +96,7 @@ impl LoginError {
     /// kbgate's setup → 500, a loop → 508.
     pub fn status(&self) -> StatusCode {
         match self {
-            LoginError::Method => StatusCode::METHOD_NOT_ALLOWED,
+            LoginError::Method { .. } => StatusCode::METHOD_NOT_ALLOWED,
             LoginError::Looping(_) => StatusCode::LOOP_DETECTED,
             LoginError::Provider(
                 ProviderError::NoEndpoint(_) | ProviderError::Tls(_) | ProviderError::NoPkceS256,
@@ -122,7 +125,7 @@ impl LoginError {
         let status = self.status();
         let again = Some(("/_kbgate/login?rd=%2F", "Sign in again"));
         let (title, message, link) = match self {
-            LoginError::Method => (
+            LoginError::Method { .. } => (
                 "Not allowed",
                 "This address does not accept this method.",
                 None,
@@ -160,9 +163,9 @@ impl LoginError {
         let mut clear = Vec::new();
         clear.extend(cookie::clear(cookie::LOGIN_COOKIE));
         let mut resp = page::html(status, title, message, link, clear, request_id);
-        if status == StatusCode::METHOD_NOT_ALLOWED {
+        if let LoginError::Method { allow } = self {
             resp.headers_mut()
-                .insert(http::header::ALLOW, HeaderValue::from_static("GET, POST"));
+                .insert(http::header::ALLOW, HeaderValue::from_static(allow));
         }
         resp
     }
@@ -229,7 +232,7 @@ pub async fn start<B>(
     request_id: &str,
 ) -> Result<Response<Body>, LoginError> {
     if req.method() != Method::GET {
-        return Err(LoginError::Method);
+        return Err(LoginError::Method { allow: "GET" });
     }
     let params = Params::parse(req);
     let rd = redirect::safe_target(params.one("rd").ok().flatten());
@@ -353,7 +356,7 @@ pub async fn callback<B>(
     request_id: &str,
 ) -> Result<Response<Body>, LoginError> {
     if req.method() != Method::GET {
-        return Err(LoginError::Method);
+        return Err(LoginError::Method { allow: "GET" });
     }
     let params = Params::parse(req);
     if let Some(error) = params.one("error")? {
@@ -448,7 +451,7 @@ pub async fn logout<B>(
     request_id: &str,
 ) -> Result<Response<Body>, LoginError> {
     if !matches!(*req.method(), Method::GET | Method::POST) {
-        return Err(LoginError::Method);
+        return Err(LoginError::Method { allow: "GET, POST" });
     }
     let session = login.session_claims(req.headers()).await.ok();
     let mut cookies = Vec::new();

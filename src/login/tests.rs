@@ -296,3 +296,69 @@ fn the_id_token_must_carry_our_nonce_and_name_our_client() {
         "id_token_claims"
     );
 }
+
+fn settings(overrides: bool) -> crate::config::LoginSettings {
+    let uri = |s: &str| Some(s.parse::<http::Uri>().unwrap());
+    crate::config::LoginSettings {
+        issuer: "https://idp.example".into(),
+        client_id: "kb".into(),
+        client_secret: None,
+        scopes: vec!["openid".into()],
+        session_secret: crate::config::Secret::new("0123456789abcdef0123456789abcdef".into()),
+        session_ttl: std::time::Duration::from_secs(3600),
+        authorization_endpoint: if overrides {
+            uri("https://idp.example/a")
+        } else {
+            None
+        },
+        token_endpoint: if overrides {
+            uri("https://idp.example/t")
+        } else {
+            None
+        },
+        end_session_endpoint: None,
+        redirect_uri: "https://kb.example/_kbgate/callback".into(),
+        public_url: "https://kb.example".into(),
+    }
+}
+
+#[test]
+fn endpoints_come_from_overrides_first_then_discovery() {
+    use super::provider::{Discovered, Endpoints, ProviderError};
+    let found = Discovered {
+        authorization: Some("https://idp.example/auth".parse().unwrap()),
+        token: Some("https://idp.example/token".parse().unwrap()),
+        end_session: Some("https://idp.example/logout".parse().unwrap()),
+        pkce_methods: vec!["plain".into(), "S256".into()],
+        iss_parameter: true,
+    };
+    let e = Endpoints::resolve(&settings(true), &found).unwrap();
+    assert_eq!(e.authorization.path(), "/a");
+    assert_eq!(e.token.path(), "/t");
+    assert_eq!(e.end_session.unwrap().path(), "/logout");
+    assert!(
+        e.iss_required,
+        "RFC 9207 promised: a callback without iss is refused"
+    );
+    let e = Endpoints::resolve(&settings(false), &found).unwrap();
+    assert_eq!(e.authorization.path(), "/auth");
+    assert!(matches!(
+        Endpoints::resolve(&settings(false), &Discovered::default()),
+        Err(ProviderError::NoEndpoint("authorization_endpoint"))
+    ));
+}
+
+#[test]
+fn a_provider_that_offers_pkce_without_s256_is_refused() {
+    use super::provider::{Discovered, Endpoints, ProviderError};
+    let plain_only = Discovered {
+        pkce_methods: vec!["plain".into()],
+        ..Default::default()
+    };
+    assert!(matches!(
+        Endpoints::resolve(&settings(true), &plain_only),
+        Err(ProviderError::NoPkceS256)
+    ));
+    // A provider that does not say (Entra ID) is used with S256 anyway.
+    assert!(Endpoints::resolve(&settings(true), &Discovered::default()).is_ok());
+}

@@ -220,3 +220,75 @@ async fn the_background_task_refreshes_and_ends_with_the_source() {
         "no refresh after the source is gone"
     );
 }
+
+/// A JSM stand-in answering every request with `body` (status 200), until the test ends.
+async fn fake_jsm(body: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn odd_jsm_answers_fail_the_rebuild_instead_of_looping_or_guessing() {
+    for body in [
+        // An empty page that claims more would page forever.
+        r#"{"isLastPage":false,"values":[]}"#,
+        // An organization id that would escape the path.
+        r#"{"isLastPage":true,"values":[{"id":"1/../../admin","name":"Globex"}]}"#,
+        // Not the documented shape.
+        r#"{"isLastPage":true,"values":[{"id":1,"name":"Globex"}]}"#,
+        "<html>maintenance</html>",
+    ] {
+        let sim_less = JsmOrgSettings {
+            base_url: fake_jsm(body).await,
+            ..settings_for("http://unused")
+        };
+        let jsm = source(&sim_less, 50);
+        assert!(!jsm.refresh_now().await.ok, "{body}");
+        assert!(jsm.stats().is_none(), "{body}");
+    }
+    // Without `isLastPage`, an empty page ends the list.
+    let base_url = fake_jsm(r#"{"values":[]}"#).await;
+    let jsm = source(
+        &JsmOrgSettings {
+            base_url,
+            ..settings_for("http://unused")
+        },
+        50,
+    );
+    assert!(jsm.refresh_now().await.ok);
+    assert_eq!(jsm.stats().unwrap().0.organizations, 0);
+}
+
+fn settings_for(base_url: &str) -> JsmOrgSettings {
+    JsmOrgSettings {
+        base_url: base_url.to_owned(),
+        credentials: Secret::new("Basic eDp5".into()),
+        refresh_interval: Duration::from_secs(60),
+        max_staleness: Duration::from_secs(600),
+        timeout: Duration::from_secs(5),
+        org_map: BTreeMap::new(),
+        max_organizations: 100,
+        max_users: 100,
+    }
+}

@@ -128,41 +128,71 @@ fn redirect(location: String) -> Reply {
     }
 }
 
-fn authorize(state: &State, params: &Params) -> Reply {
+/// The refusal of an authorize request, if any (checked before a customer is chosen).
+fn authorize_refusal(params: &Params) -> Option<Reply> {
     let get = |name: &str| params.get(name).filter(|v| !v.is_empty());
     if get("response_type") != Some("code") {
-        return oauth_error(
+        return Some(oauth_error(
             400,
             "unsupported_response_type",
             "response_type must be code",
-        );
+        ));
     }
-    let (Some(client_id), Some(redirect_uri)) = (get("client_id"), get("redirect_uri")) else {
-        return oauth_error(
+    let (Some(_), Some(redirect_uri)) = (get("client_id"), get("redirect_uri")) else {
+        return Some(oauth_error(
             400,
             "invalid_request",
             "client_id and redirect_uri are required",
-        );
+        ));
     };
     if !(redirect_uri.starts_with("http://") || redirect_uri.starts_with("https://")) {
-        return oauth_error(
+        return Some(oauth_error(
             400,
             "invalid_request",
             "redirect_uri must be an http(s) URL",
-        );
+        ));
     }
     if !get("scope").is_some_and(|s| s.split(' ').any(|w| w == "openid")) {
-        return oauth_error(400, "invalid_scope", "scope must include openid");
+        return Some(oauth_error(
+            400,
+            "invalid_scope",
+            "scope must include openid",
+        ));
     }
     let Some(challenge) = get("code_challenge") else {
-        return oauth_error(400, "invalid_request", "PKCE code_challenge is required");
+        return Some(oauth_error(
+            400,
+            "invalid_request",
+            "PKCE code_challenge is required",
+        ));
     };
     if get("code_challenge_method") != Some("S256") {
-        return oauth_error(400, "invalid_request", "only code_challenge_method=S256");
+        return Some(oauth_error(
+            400,
+            "invalid_request",
+            "only code_challenge_method=S256",
+        ));
     }
     if challenge.len() != 43 {
-        return oauth_error(400, "invalid_request", "code_challenge is not a SHA-256");
+        return Some(oauth_error(
+            400,
+            "invalid_request",
+            "code_challenge is not a SHA-256",
+        ));
     }
+    None
+}
+
+fn authorize(state: &State, params: &Params) -> Reply {
+    if let Some(refused) = authorize_refusal(params) {
+        return refused;
+    }
+    let get = |name: &str| params.get(name).filter(|v| !v.is_empty());
+    let (Some(client_id), Some(redirect_uri), Some(challenge)) =
+        (get("client_id"), get("redirect_uri"), get("code_challenge"))
+    else {
+        return oauth_error(400, "invalid_request", "missing parameters");
+    };
     let Some(hint) = get("login_hint") else {
         return chooser(state, params);
     };
@@ -351,5 +381,79 @@ fn logout(params: &Params) -> Reply {
             body: Bytes::from_static(b"<!doctype html><title>Signed out</title><p>Signed out.</p>"),
             headers: Vec::new(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(issued: Instant) -> Grant {
+        Grant {
+            client_id: "kb".into(),
+            redirect_uri: "http://127.0.0.1:1/_kbgate/callback".into(),
+            challenge: "c".repeat(43),
+            nonce: None,
+            customer: "alice".into(),
+            fault: None,
+            issued,
+        }
+    }
+
+    #[test]
+    fn a_code_is_redeemed_once_only() {
+        let store = CodeStore::new();
+        store.insert("code-1".into(), grant(Instant::now()));
+        assert!(store.take("code-1").is_some());
+        assert!(store.take("code-1").is_none());
+        assert!(store.take("never-issued").is_none());
+    }
+
+    #[test]
+    fn an_expired_code_is_not_redeemed() {
+        let store = CodeStore::new();
+        let Some(old) = Instant::now().checked_sub(CODE_TTL + Duration::from_secs(1)) else {
+            return; // a clock this young cannot hold an expired code
+        };
+        store.insert("old".into(), grant(old));
+        assert!(store.take("old").is_none());
+    }
+
+    #[test]
+    fn authorize_refuses_missing_or_plain_pkce_and_missing_openid() {
+        let params = |q: &str| Params::parse(Some(q));
+        let base = "response_type=code&client_id=kb&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fcb\
+                    &scope=openid&login_hint=alice";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        let check = |q: String| -> u16 {
+            // `authorize` needs a State only to store the code; a refusal never reaches it.
+            let refused = authorize_refusal(&params(&q));
+            refused.map_or(302, |r| r.status)
+        };
+        assert_eq!(check(base.to_owned()), 400, "no challenge");
+        assert_eq!(
+            check(format!(
+                "{base}&code_challenge={challenge}&code_challenge_method=plain"
+            )),
+            400
+        );
+        assert_eq!(
+            check(format!("{base}&code_challenge={challenge}")),
+            400,
+            "no method means plain"
+        );
+        assert_eq!(
+            check(
+                format!("{base}&code_challenge={challenge}&code_challenge_method=S256")
+                    .replace("scope=openid", "scope=email")
+            ),
+            400
+        );
+        assert_eq!(
+            check(format!(
+                "{base}&code_challenge={challenge}&code_challenge_method=S256"
+            )),
+            302
+        );
     }
 }
