@@ -173,6 +173,10 @@ pub struct Identity {
     /// True when the token reports that its groups were left out for being too many (Entra ID
     /// `_claim_names`/`hasgroups`) or it lists more than 1,000; `groups` is then empty.
     pub groups_overage: bool,
+    /// Organizations already mapped from the groups claim, when the groups themselves are not
+    /// kept (a browser session stores these instead of the groups); the groups source then
+    /// answers with them. `None` for bearer tokens.
+    pub group_orgs: Option<Vec<String>>,
 }
 
 /// Verifies bearer tokens against the configured issuers. Cheap to share behind an `Arc`.
@@ -303,6 +307,7 @@ impl Verifier {
             org_claim: claims.orgs,
             groups: claims.groups,
             groups_overage: claims.groups_overage,
+            group_orgs: None,
         };
         self.cache
             .insert(digest, identity.clone(), binding, exp)

@@ -143,10 +143,11 @@ impl Login {
             subject: claims.sub,
             email: claims.email,
             org_claim: claims.orgs,
-            // Sessions carry no groups (cookie size, anchors.md §2 #2), but keep an overage
-            // flag so the organization resolver still denies such a customer.
+            // Sessions carry no groups (cookie size, anchors.md §2 #2) but the organizations
+            // they mapped to at sign-in, and the overage flag so the resolver still denies.
             groups: Vec::new(),
             groups_overage: claims.ovg,
+            group_orgs: Some(claims.gorgs),
         })
     }
 

@@ -175,7 +175,10 @@ impl OrgResolver {
         for &source in &self.order {
             let orgs = match source {
                 Source::Claim => valid_ids(&identity.org_claim),
-                Source::Groups => self.orgs_of_groups(&identity.groups),
+                Source::Groups => match &identity.group_orgs {
+                    Some(mapped) => mapped.iter().filter_map(|o| OrgId::new(o).ok()).collect(),
+                    None => self.orgs_of_groups(&identity.groups),
+                },
                 Source::EmailDomains => self.orgs_of_email_domain(identity.email.as_deref()),
                 Source::Static => self.static_map.as_ref().map_or_else(Vec::new, |m| {
                     m.lookup(
@@ -206,7 +209,9 @@ impl OrgResolver {
         })
     }
 
-    fn orgs_of_groups(&self, groups: &[String]) -> Vec<OrgId> {
+    /// The organizations `groups` map to through `[orgs.groups]` (empty when the groups source
+    /// is not configured). A browser session stores these at sign-in instead of the groups.
+    pub fn orgs_of_groups(&self, groups: &[String]) -> Vec<OrgId> {
         groups
             .iter()
             .filter_map(|g| self.groups.get(g))

@@ -149,6 +149,7 @@ mod tests {
             org_claim: vec![],
             groups: vec![],
             groups_overage: false,
+            group_orgs: None,
         };
         cache
             .insert(digest("expired"), identity.clone(), None, unix_now() - 1)

@@ -142,7 +142,7 @@ impl Keys {
 }
 
 /// What a session cookie carries: who, until when, and which session (for revocation). No
-/// groups, no tokens.
+/// groups (only the organizations they mapped to), no tokens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionClaims {
@@ -161,6 +161,9 @@ pub struct SessionClaims {
     /// The ID token reported a groups overage (the organization resolver must deny).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ovg: bool,
+    /// The organizations the ID token's groups mapped to at sign-in (org ids, never groups).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gorgs: Vec<String>,
     /// Issued at, Unix milliseconds.
     pub iat: u64,
     /// Expires at, Unix seconds.

@@ -419,6 +419,12 @@ pub async fn callback<B>(
     check_id_claims(&id_token, &claims.nonce, &s.client_id)?;
 
     let now_ms = unix_ms();
+    let group_orgs = app
+        .orgs
+        .orgs_of_groups(&identity.groups)
+        .into_iter()
+        .map(|o| o.as_str().to_owned())
+        .collect();
     let session = SessionClaims {
         sid: random_b64(16)?,
         iss: identity.issuer,
@@ -426,6 +432,7 @@ pub async fn callback<B>(
         email: identity.email,
         orgs: identity.org_claim,
         ovg: identity.groups_overage,
+        gorgs: group_orgs,
         iat: now_ms,
         exp: now_ms / 1000 + s.session_ttl.as_secs(),
     };

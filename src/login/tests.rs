@@ -84,6 +84,7 @@ fn session() -> SessionClaims {
         email: Some("alice@acme.example".into()),
         orgs: vec!["acme".into()],
         ovg: false,
+        gorgs: vec!["globex".into()],
         iat: 1_700_000_000_000,
         exp: 1_700_028_800,
     }

@@ -23,6 +23,7 @@ fn who(email: Option<&str>, claim: &[&str], groups: &[&str]) -> Identity {
         org_claim: claim.iter().map(|s| (*s).to_owned()).collect(),
         groups: groups.iter().map(|s| (*s).to_owned()).collect(),
         groups_overage: false,
+        group_orgs: None,
     }
 }
 
@@ -207,4 +208,36 @@ fn source_names_round_trip() {
         assert_eq!(Source::from_name(s.name()), Some(s));
     }
     assert_eq!(Source::from_name("groups_claim"), None);
+}
+
+#[tokio::test]
+async fn a_session_answers_the_groups_source_with_the_orgs_its_groups_mapped_to() {
+    let r = OrgResolver::new(&settings(&Source::DEFAULT_ORDER[..4]));
+    // At sign-in the groups mapped to initech; the session keeps only that.
+    let mapped: Vec<String> = r
+        .orgs_of_groups(&["Initech Staff".to_owned(), "other".to_owned()])
+        .into_iter()
+        .map(|o| o.as_str().to_owned())
+        .collect();
+    assert_eq!(mapped, vec!["initech".to_owned()]);
+    let mut session = who(Some("bob@globex.example"), &[], &[]);
+    session.group_orgs = Some(mapped);
+    let got = resolve(&r, &session).await;
+    assert_eq!(
+        (got.orgs, got.source),
+        (set(&["initech"]), Some(Source::Groups))
+    );
+    // Mapped to nothing: the next source (the email domain) answers, as for a token.
+    session.group_orgs = Some(Vec::new());
+    let got = resolve(&r, &session).await;
+    assert_eq!(
+        (got.orgs, got.source),
+        (set(&["globex"]), Some(Source::EmailDomains))
+    );
+    // Invalid ids in a (forged-then-signed) session are ignored, never guessed at.
+    session.group_orgs = Some(vec!["Initech Staff".into()]);
+    assert_eq!(
+        resolve(&r, &session).await.source,
+        Some(Source::EmailDomains)
+    );
 }
