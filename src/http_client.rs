@@ -86,6 +86,18 @@ pub struct Fetched {
 
 /// Builds the pooled client. Fails only when `extra_roots_pem` holds no usable certificate.
 pub fn build(opts: &ClientOptions) -> Result<HttpClient, FetchError> {
+    build_with_body(opts)
+}
+
+/// Builds a pooled client sending request bodies of type `B` (e.g. `Full<Bytes>` for a form
+/// POST), with the same TLS roots, protocols and timeouts as [`build`].
+pub fn build_with_body<B>(
+    opts: &ClientOptions,
+) -> Result<Client<HttpsConnector<HttpConnector>, B>, FetchError>
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+{
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots_iter());
     if let Some(pem) = &opts.extra_roots_pem {

@@ -7,13 +7,14 @@
 //! # Layout
 //! - [`config`]: TOML on disk → validated [`config::Config`]; every problem reported at once.
 //! - [`server`]: listeners, connection limits, timeouts, TLS, graceful shutdown.
-//! - [`auth`]: bearer JWT verification against per-issuer key sets.
+//! - [`auth`]: bearer JWT verification against per-issuer key sets (JWKS, discovery, refresh).
 //! - [`orgs`]: identity → organizations (claim, groups, email domains, static map, JSM
 //!   customer organizations; the first source that knows the customer decides).
+//! - [`login`]: browser sign-in (OIDC authorization code + PKCE) and signed session cookies.
 //! - [`route`]: the one canonicalizer and the allowlisted route table.
 //! - [`policy`]: pure visibility rules and the CQL wrapper.
 //! - [`confluence`]: the upstream client and the metadata index.
-//! - [`filter`]: response rewriting (search, content) without a JSON DOM.
+//! - [`filter`]: response rewriting (v1, v2, ADF, JSM shapes) without a JSON DOM.
 //! - [`proxy`]: the life of one API request, step by step.
 //! - [`app`]: the request entry point: routing between ops, API and errors.
 //! - [`sim`]: a simulated Confluence + identity provider for tests and the demo.

@@ -17,7 +17,6 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 
 use crate::config::LoginSettings;
@@ -120,28 +119,16 @@ impl Endpoints {
     }
 }
 
-/// Builds the token client: rustls with the Mozilla roots, HTTP/1.1, short connect timeout.
+/// Builds the token client: the shared outbound client setup (`crate::http_client`: rustls
+/// with the Mozilla roots, HTTP/1.1) with a small pool and a short connect timeout.
 pub fn client() -> Result<TokenClient, ProviderError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ProviderError::Tls(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_connect_timeout(Some(Duration::from_secs(5)));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(4)
-        .pool_idle_timeout(Duration::from_secs(30))
-        .build(https))
+    crate::http_client::build_with_body(&crate::http_client::ClientOptions {
+        connect_timeout: Duration::from_secs(5),
+        max_idle_per_host: 4,
+        idle_timeout: Duration::from_secs(30),
+        extra_roots_pem: None,
+    })
+    .map_err(|e| ProviderError::Tls(e.to_string()))
 }
 
 #[derive(Deserialize)]
