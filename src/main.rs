@@ -218,6 +218,10 @@ async fn run_demo(listen: SocketAddr, sim_listen: SocketAddr) -> anyhow::Result<
     println!("  curl -s -H \"Authorization: Bearer $TOKEN_{alice}\" '{url}/wiki/rest/api/search?cql=text~vpn' | python3 -m json.tool");
     println!("  curl -s -H \"Authorization: Bearer $TOKEN_{alice}\" '{url}/wiki/rest/api/content/100001?expand=body.storage,ancestors'");
     println!("  curl -si '{url}/wiki/rest/api/search?cql=type=page'            # no token: 401");
+    println!("In a browser (OIDC sign-in against the simulated provider, then a session cookie):");
+    println!(
+        "  {url}/_kbgate/login?login_hint=alice&rd=%2Fwiki%2Frest%2Fapi%2Fsearch%3Fcql%3Dtext~vpn"
+    );
     println!("\nPress Ctrl-C to stop.");
     server::shutdown_signal().await;
     stack.stop().await;
