@@ -1,24 +1,24 @@
 //! kbgate's own v2 paging cursor: an opaque, authenticated and encrypted position in an
 //! upstream walk, bound to the route that issued it.
 //!
-//! A cursor is `base64url(nonce ‖ ciphertext) "." base64url(tag)` (no padding), where the
-//! plaintext is `version ‖ binding ‖ skip ‖ upstream cursor`: `binding` is the first 16 bytes of
-//! SHA-256 over the route's text (kind, path id and every parameter that shapes the list,
-//! `limit` included), `skip` the number of items of that upstream page already served, and the
-//! upstream cursor (absent for the first page). Encryption is SIV-style with HMAC-SHA256 as the
-//! PRF: `nonce = HMAC(k_siv, plaintext)[..16]`, the keystream is `HMAC(k_enc, nonce ‖ counter)`
-//! blocks, and `tag = HMAC(k_mac, nonce ‖ ciphertext)`; the three keys are derived from one
-//! secret. So a client can neither read the upstream cursor (Confluence's cursors name the id of
-//! the last item of a page, which may be hidden) nor change any bit of a cursor, nor use one on
-//! another route, list or page id: any of those is a [`CursorError`] (the proxy answers 400).
+//! A cursor is `base64url(nonce ‖ ciphertext ‖ tag)` (no padding): AES-256-GCM-SIV (the
+//! `aes-gcm-siv` crate) over `version ‖ skip ‖ upstream cursor`, with the route binding as
+//! associated data — the first 16 bytes of SHA-256 over the route's text (kind, path id and every
+//! parameter that shapes the list, `limit` included). The nonce is synthetic (HMAC-SHA256 of
+//! binding and plaintext under a separate key), so the same position of the same route always
+//! yields the same cursor; GCM-SIV stays safe under such a deterministic nonce. So a client can
+//! neither read the upstream cursor (Confluence's cursors name the id of the last item of a
+//! page, which may be hidden) nor change any bit of a cursor, nor use one on another route, list
+//! or page id: any of those is a [`CursorError`] (the proxy answers 400).
 //!
-//! Guarantees: the same position of the same route always yields the same cursor for one key
-//! (deterministic encryption reveals only equality); the tag is compared in constant time; a
-//! cursor longer than [`MAX_CURSOR_BYTES`](crate::route::v2::MAX_CURSOR_BYTES) never reaches
-//! here (the route refuses it). Deliberately not done: expiry (a cursor stays valid while the
-//! key does; every item it leads to is decided afresh anyway) and key rotation (a fleet shares
-//! one secret via [`CursorKey::from_secret`]).
+//! Guarantees: the tag is checked by the AEAD before anything is read; a cursor longer than
+//! [`MAX_CURSOR_BYTES`](crate::route::v2::MAX_CURSOR_BYTES) never reaches here (the route
+//! refuses it). Deliberately not done: expiry (a cursor stays valid while the key does; every
+//! item it leads to is decided afresh anyway) and key rotation (a fleet shares one secret via
+//! [`CursorKey::from_secret`]).
 
+use aes_gcm_siv::aead::{Aead, KeyInit, Payload};
+use aes_gcm_siv::{Aes256GcmSiv, Nonce};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -30,8 +30,8 @@ type HmacSha256 = Hmac<Sha256>;
 const VERSION: u8 = 1;
 /// Bytes of the route binding kept in the payload.
 const BINDING_BYTES: usize = 16;
-/// Bytes of the nonce.
-const NONCE_BYTES: usize = 16;
+/// Bytes of the AES-GCM-SIV nonce.
+const NONCE_BYTES: usize = 12;
 /// Longest upstream cursor a position may carry.
 const MAX_UPSTREAM_BYTES: usize = 512;
 
@@ -41,12 +41,10 @@ pub enum CursorError {
     /// Not two base64url parts separated by one `.`.
     #[error("the cursor is not in kbgate's format")]
     Malformed,
-    /// The tag does not verify: changed, truncated or made with another key.
+    /// The tag does not verify: changed, truncated, made with another key, or issued for
+    /// another route, list or page (the binding is authenticated data).
     #[error("the cursor does not verify")]
     BadTag,
-    /// Valid, but issued for another route, list or page.
-    #[error("the cursor belongs to another list")]
-    OtherRoute,
     /// Valid tag but an unknown version or layout (never issued by this kbgate).
     #[error("the cursor payload is not understood")]
     BadPayload,
@@ -78,12 +76,12 @@ impl Binding {
     }
 }
 
-/// The keys of kbgate's cursors (three HMAC-SHA256 keys derived from one secret).
+/// The keys of kbgate's cursors: an AES-256-GCM-SIV key and a nonce key, derived from one
+/// secret.
 #[derive(Clone)]
 pub struct CursorKey {
-    siv: HmacSha256,
-    enc: HmacSha256,
-    mac: HmacSha256,
+    aead: Aes256GcmSiv,
+    nonce: HmacSha256,
 }
 
 impl std::fmt::Debug for CursorKey {
@@ -102,10 +100,11 @@ impl CursorKey {
     /// A key from a shared secret, so that every kbgate of a fleet accepts every cursor.
     /// The secret should be at least 32 random bytes.
     pub fn from_secret(secret: &[u8]) -> CursorKey {
+        let aead_key = derive(secret, b"aead");
+        let nonce_key = derive(secret, b"nonce");
         CursorKey {
-            siv: derive(secret, b"siv"),
-            enc: derive(secret, b"enc"),
-            mac: derive(secret, b"mac"),
+            aead: Aes256GcmSiv::new(&aead_key.into()),
+            nonce: hmac_key(&nonce_key),
         }
     }
 
@@ -113,54 +112,55 @@ impl CursorKey {
     pub fn seal(&self, position: &Position, binding: &Binding) -> String {
         let upstream = position.upstream.as_deref().unwrap_or("").as_bytes();
         let upstream = upstream.get(..MAX_UPSTREAM_BYTES).unwrap_or(upstream);
-        let mut plain = Vec::with_capacity(1 + BINDING_BYTES + 4 + upstream.len());
+        let mut plain = Vec::with_capacity(1 + 4 + upstream.len());
         plain.push(VERSION);
-        plain.extend_from_slice(&binding.0);
         plain.extend_from_slice(&position.skip.to_be_bytes());
         plain.extend_from_slice(upstream);
 
-        let nonce = prf(&self.siv, &[&plain]);
-        let nonce = nonce.get(..NONCE_BYTES).unwrap_or(&nonce);
-        let mut sealed = Vec::with_capacity(NONCE_BYTES + plain.len());
-        sealed.extend_from_slice(nonce);
-        sealed.extend_from_slice(&plain);
-        if let Some((nonce, body)) = sealed.split_at_mut_checked(NONCE_BYTES) {
-            self.keystream_xor(nonce, body);
+        let mut mac = self.nonce.clone();
+        mac.update(&binding.0);
+        mac.update(&plain);
+        let digest = mac.finalize().into_bytes();
+        let mut nonce_bytes = [0u8; NONCE_BYTES];
+        for (n, d) in nonce_bytes.iter_mut().zip(digest.iter()) {
+            *n = *d;
         }
-        let tag = prf(&self.mac, &[&sealed]);
-        format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(&sealed),
-            URL_SAFE_NO_PAD.encode(tag)
-        )
+        let nonce = Nonce::from(nonce_bytes);
+        let payload = Payload {
+            msg: &plain,
+            aad: &binding.0,
+        };
+        // Encryption of an in-memory buffer cannot fail for these sizes; an empty body would
+        // only make the cursor unusable (400), never readable.
+        let sealed = self.aead.encrypt(&nonce, payload).unwrap_or_default();
+        let mut out = Vec::with_capacity(NONCE_BYTES + sealed.len());
+        out.extend_from_slice(&nonce_bytes);
+        out.extend_from_slice(&sealed);
+        URL_SAFE_NO_PAD.encode(out)
     }
 
     /// The position a cursor stands for on the route bound by `binding`.
     pub fn open(&self, cursor: &str, binding: &Binding) -> Result<Position, CursorError> {
-        let (sealed, tag) = cursor.split_once('.').ok_or(CursorError::Malformed)?;
-        let mut sealed = URL_SAFE_NO_PAD
-            .decode(sealed)
+        let raw = URL_SAFE_NO_PAD
+            .decode(cursor)
             .map_err(|_| CursorError::Malformed)?;
-        let tag = URL_SAFE_NO_PAD
-            .decode(tag)
-            .map_err(|_| CursorError::Malformed)?;
-        let mut mac = self.mac.clone();
-        mac.update(&sealed);
-        mac.verify_slice(&tag).map_err(|_| CursorError::BadTag)?;
-
-        let (nonce, body) = sealed
-            .split_at_mut_checked(NONCE_BYTES)
-            .ok_or(CursorError::BadPayload)?;
-        self.keystream_xor(nonce, body);
-        let (version, rest) = body.split_first().ok_or(CursorError::BadPayload)?;
+        let (nonce, sealed) = raw
+            .split_at_checked(NONCE_BYTES)
+            .ok_or(CursorError::Malformed)?;
+        let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| CursorError::Malformed)?;
+        let plain = self
+            .aead
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: &binding.0,
+                },
+            )
+            .map_err(|_| CursorError::BadTag)?;
+        let (version, rest) = plain.split_first().ok_or(CursorError::BadPayload)?;
         if *version != VERSION {
             return Err(CursorError::BadPayload);
-        }
-        let (bound, rest) = rest
-            .split_at_checked(BINDING_BYTES)
-            .ok_or(CursorError::BadPayload)?;
-        if bound != binding.0 {
-            return Err(CursorError::OtherRoute);
         }
         let (skip, upstream) = rest.split_at_checked(4).ok_or(CursorError::BadPayload)?;
         let skip: [u8; 4] = skip.try_into().map_err(|_| CursorError::BadPayload)?;
@@ -170,42 +170,26 @@ impl CursorKey {
             skip: u32::from_be_bytes(skip),
         })
     }
-
-    /// XORs `data` with the keystream of `nonce`: `HMAC(k_enc, nonce ‖ counter)` blocks.
-    fn keystream_xor(&self, nonce: &[u8], data: &mut [u8]) {
-        for (counter, chunk) in (0u32..).zip(data.chunks_mut(32)) {
-            let block = prf(&self.enc, &[nonce, &counter.to_be_bytes()]);
-            for (d, k) in chunk.iter_mut().zip(block.iter()) {
-                *d ^= *k;
-            }
-        }
-    }
 }
 
-/// One HMAC-SHA256 over the concatenation of `parts`.
-fn prf(key: &HmacSha256, parts: &[&[u8]]) -> [u8; 32] {
-    let mut mac = key.clone();
-    for part in parts {
-        mac.update(part);
+/// An HMAC-SHA256 key from 32 bytes (HMAC zero-pads keys to its 64-byte block).
+fn hmac_key(key: &[u8; 32]) -> HmacSha256 {
+    let mut block = [0u8; 64];
+    for (b, k) in block.iter_mut().zip(key.iter()) {
+        *b = *k;
     }
-    mac.finalize().into_bytes().into()
+    <HmacSha256 as KeyInit>::new(&block.into())
 }
 
-/// An HMAC key for `purpose`: 64 bytes of SHA-256(purpose ‖ n ‖ secret), n = 1, 2.
-fn derive(secret: &[u8], purpose: &[u8]) -> HmacSha256 {
-    let mut key = [0u8; 64];
-    for (n, half) in (1u8..).zip(key.chunks_mut(32)) {
-        let digest = Sha256::new()
-            .chain_update(b"kbgate v2 cursor ")
-            .chain_update(purpose)
-            .chain_update([n])
-            .chain_update(secret)
-            .finalize();
-        for (k, d) in half.iter_mut().zip(digest.iter()) {
-            *k = *d;
-        }
-    }
-    <HmacSha256 as hmac::digest::KeyInit>::new(&key.into())
+/// A 32-byte key for `purpose`: SHA-256("kbgate v2 cursor " ‖ purpose ‖ 0 ‖ secret).
+fn derive(secret: &[u8], purpose: &[u8]) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(b"kbgate v2 cursor ")
+        .chain_update(purpose)
+        .chain_update([0u8])
+        .chain_update(secret)
+        .finalize()
+        .into()
 }
 
 #[cfg(test)]
@@ -244,8 +228,7 @@ mod tests {
         let upstream = "eyJpZCI6MTAwMDV9"; // {"id":10005}: the id of the page's last item
         let c = key.seal(&at(Some(upstream), 3), &Binding::of("r"));
         assert!(!c.contains(upstream));
-        let (sealed, _) = c.split_once('.').unwrap();
-        let raw = URL_SAFE_NO_PAD.decode(sealed).unwrap();
+        let raw = URL_SAFE_NO_PAD.decode(&c).unwrap();
         assert!(!raw
             .windows(upstream.len())
             .any(|w| w == upstream.as_bytes()));
@@ -274,7 +257,7 @@ mod tests {
         for n in 0..bytes.len() {
             assert!(key.open(&c[..n], &route).is_err(), "truncated to {n}");
         }
-        assert_eq!(key.open("nodot", &route), Err(CursorError::Malformed));
+        assert_eq!(key.open("short", &route), Err(CursorError::Malformed));
         assert_eq!(key.open("a.b.c", &route), Err(CursorError::Malformed));
     }
 
@@ -284,7 +267,7 @@ mod tests {
         let children_1 = Binding::of("v2_children|pages/100001/children|limit=1");
         let children_2 = Binding::of("v2_children|pages/100002/children|limit=1");
         let c = key.seal(&at(None, 1), &children_1);
-        assert_eq!(key.open(&c, &children_2), Err(CursorError::OtherRoute));
+        assert_eq!(key.open(&c, &children_2), Err(CursorError::BadTag));
         let other = CursorKey::from_secret(b"another secret of thirty-two b!!");
         assert_eq!(other.open(&c, &children_1), Err(CursorError::BadTag));
         assert_eq!(
