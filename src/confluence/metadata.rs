@@ -38,6 +38,13 @@ pub struct MetadataIndex {
     in_flight: Mutex<HashMap<ContentId, watch::Receiver<()>>>,
 }
 
+/// What [`MetadataIndex::claim`] returns: ids to fetch, ids to wait for, ids now cached.
+type Claimed<'a> = (
+    InFlight<'a>,
+    Vec<(ContentId, watch::Receiver<()>)>,
+    Vec<ContentId>,
+);
+
 /// Removes a lookup's ids from the in-flight map when the lookup ends, however it ends; the
 /// waiters are woken by the sender's drop.
 struct InFlight<'a> {
@@ -96,7 +103,12 @@ impl MetadataIndex {
         if missing.is_empty() {
             return Ok(found);
         }
-        let (mine, waits) = self.claim(missing);
+        let (mine, waits, ready) = self.claim(missing);
+        for id in ready {
+            if let Some(meta) = self.cache.get(&id).await {
+                found.insert(id, meta);
+            }
+        }
         for chunk in mine.ids.chunks(BATCH) {
             for meta in fetch_batch(upstream, chunk, request_id).await? {
                 let meta = Arc::new(meta);
@@ -117,19 +129,20 @@ impl MetadataIndex {
         Ok(found)
     }
 
-    /// Splits `missing` into the ids this lookup fetches (now marked in flight) and the ids
-    /// another lookup is already fetching (with the signal to wait for).
-    fn claim(
-        &self,
-        missing: Vec<ContentId>,
-    ) -> (InFlight<'_>, Vec<(ContentId, watch::Receiver<()>)>) {
+    /// Splits `missing` into the ids this lookup fetches (now marked in flight), the ids
+    /// another lookup is already fetching (with the signal to wait for), and the ids another
+    /// lookup finished since this one checked the cache (lookups insert before they leave the
+    /// in-flight map, so checking the cache under the lock closes that window).
+    fn claim(&self, missing: Vec<ContentId>) -> Claimed<'_> {
         let (done, signal) = watch::channel(());
         let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
         let mut ids = Vec::with_capacity(missing.len());
         let mut waits = Vec::new();
+        let mut ready = Vec::new();
         for id in missing {
             match map.get(&id) {
                 Some(other) => waits.push((id, other.clone())),
+                None if self.cache.contains_key(&id) => ready.push(id),
                 None => {
                     map.insert(id.clone(), signal.clone());
                     ids.push(id);
@@ -141,7 +154,7 @@ impl MetadataIndex {
             ids,
             _done: done,
         };
-        (mine, waits)
+        (mine, waits, ready)
     }
 
     /// Lookups in flight now (for tests and metrics).
