@@ -33,6 +33,7 @@ pub mod ids;
 pub mod login;
 pub mod orgs;
 pub mod policy;
+pub mod portal;
 pub mod proxy;
 pub mod response;
 pub mod route;
