@@ -16,8 +16,8 @@
 //! than paging (`expand`, `spaceKey`, `type`, `status`, `label`, …); CQL is not parsed here.
 
 use super::query::{
-    pairs, parse_cql, parse_expand, parse_number, parse_text, refused_expansion, set_once, unknown,
-    QueryError, DEFAULT_LIMIT, MAX_LIMIT, MAX_START,
+    pairs, parse_cql, parse_expand, parse_text, refused_expansion, set_once, unknown, QueryError,
+    StartLimit, DEFAULT_LIMIT, MAX_LIMIT,
 };
 use super::{
     ContentListQuery, ContentSearchQuery, LabelsQuery, ListExpand, ListType, PageTreeQuery,
@@ -44,8 +44,8 @@ pub(super) fn parse_content_search(raw: Option<&str>) -> Result<ContentSearchQue
     }
     Ok(ContentSearchQuery {
         cql: cql.ok_or(QueryError::Missing("cql"))?,
-        start: page.start.unwrap_or(0),
-        limit: page.limit.unwrap_or(DEFAULT_LIMIT),
+        start: page.page.start.unwrap_or(0),
+        limit: page.page.limit.unwrap_or(DEFAULT_LIMIT),
         expand: page.expand.unwrap_or_default(),
     })
 }
@@ -75,8 +75,8 @@ pub(super) fn parse_content_list(raw: Option<&str>) -> Result<ContentListQuery, 
         space_key,
         kind: kind.unwrap_or_default(),
         title,
-        start: page.start.unwrap_or(0),
-        limit: page.limit.unwrap_or(DEFAULT_LIMIT),
+        start: page.page.start.unwrap_or(0),
+        limit: page.page.limit.unwrap_or(DEFAULT_LIMIT),
         expand: page.expand.unwrap_or_default(),
     })
 }
@@ -94,58 +94,38 @@ pub(super) fn parse_page_tree(
     }
     Ok(PageTreeQuery {
         id,
-        start: page.start.unwrap_or(0),
-        limit: page.limit.unwrap_or(DEFAULT_LIMIT),
+        start: page.page.start.unwrap_or(0),
+        limit: page.page.limit.unwrap_or(DEFAULT_LIMIT),
         expand: page.expand.unwrap_or_default(),
     })
 }
 
 /// Parses the query of `content/{id}/label`: `start` and `limit` (`1..=MAX_LABEL_LIMIT`).
 pub(super) fn parse_labels(id: ContentId, raw: Option<&str>) -> Result<LabelsQuery, QueryError> {
-    let (mut start, mut limit) = (None, None);
+    let mut page = StartLimit::new(MAX_LABEL_LIMIT);
     for (name, value) in pairs(raw)? {
-        match name.as_str() {
-            "start" => set_once(
-                &mut start,
-                "start",
-                parse_number("start", &value, 0, MAX_START)?,
-            )?,
-            "limit" => set_once(
-                &mut limit,
-                "limit",
-                parse_number("limit", &value, 1, MAX_LABEL_LIMIT)?,
-            )?,
-            _ => return Err(unknown(&name)),
+        if !page.take(&name, &value)? {
+            return Err(unknown(&name));
         }
     }
     Ok(LabelsQuery {
         id,
-        start: start.unwrap_or(0),
-        limit,
+        start: page.start.unwrap_or(0),
+        limit: page.limit,
     })
 }
 
 /// Parses the query of `GET /wiki/rest/api/space`: `start` and `limit` (`1..=MAX_LIMIT`).
 pub(super) fn parse_spaces(raw: Option<&str>) -> Result<SpacesQuery, QueryError> {
-    let (mut start, mut limit) = (None, None);
+    let mut page = StartLimit::new(MAX_LIMIT);
     for (name, value) in pairs(raw)? {
-        match name.as_str() {
-            "start" => set_once(
-                &mut start,
-                "start",
-                parse_number("start", &value, 0, MAX_START)?,
-            )?,
-            "limit" => set_once(
-                &mut limit,
-                "limit",
-                parse_number("limit", &value, 1, MAX_LIMIT)?,
-            )?,
-            _ => return Err(unknown(&name)),
+        if !page.take(&name, &value)? {
+            return Err(unknown(&name));
         }
     }
     Ok(SpacesQuery {
-        start: start.unwrap_or(0),
-        limit: limit.unwrap_or(DEFAULT_LIMIT),
+        start: page.start.unwrap_or(0),
+        limit: page.limit.unwrap_or(DEFAULT_LIMIT),
     })
 }
 
@@ -158,34 +138,34 @@ pub(super) fn parse_no_parameters(raw: Option<&str>) -> Result<(), QueryError> {
 }
 
 /// `start`, `limit` and `expand`, shared by the list routes.
-#[derive(Default)]
 struct Paging {
-    start: Option<u32>,
-    limit: Option<u32>,
+    page: StartLimit,
     expand: Option<Vec<ListExpand>>,
+}
+
+impl Default for Paging {
+    fn default() -> Self {
+        Paging {
+            page: StartLimit::new(MAX_LIMIT),
+            expand: None,
+        }
+    }
 }
 
 impl Paging {
     /// Takes the parameter if it is one of the three; `Ok(false)` when it is not.
     fn take(&mut self, name: &str, value: &str) -> Result<bool, QueryError> {
-        match name {
-            "start" => set_once(
-                &mut self.start,
-                "start",
-                parse_number("start", value, 0, MAX_START)?,
-            )?,
-            "limit" => set_once(
-                &mut self.limit,
-                "limit",
-                parse_number("limit", value, 1, MAX_LIMIT)?,
-            )?,
-            "expand" => set_once(
-                &mut self.expand,
-                "expand",
-                parse_expand(value, list_expand)?,
-            )?,
-            _ => return Ok(false),
+        if self.page.take(name, value)? {
+            return Ok(true);
         }
+        if name != "expand" {
+            return Ok(false);
+        }
+        set_once(
+            &mut self.expand,
+            "expand",
+            parse_expand(value, list_expand)?,
+        )?;
         Ok(true)
     }
 }

@@ -82,23 +82,13 @@ impl QueryError {
 /// Parses the query of `GET /wiki/rest/api/search`.
 pub(super) fn parse_search(raw: Option<&str>) -> Result<SearchQuery, QueryError> {
     let mut cql = None;
-    let mut start = None;
-    let mut limit = None;
+    let mut page = StartLimit::new(MAX_LIMIT);
     let mut excerpt = None;
     let mut expand = None;
     for (name, value) in pairs(raw)? {
         match name.as_str() {
             "cql" => set_once(&mut cql, "cql", parse_cql(value)?)?,
-            "start" => set_once(
-                &mut start,
-                "start",
-                parse_number("start", &value, 0, MAX_START)?,
-            )?,
-            "limit" => set_once(
-                &mut limit,
-                "limit",
-                parse_number("limit", &value, 1, MAX_LIMIT)?,
-            )?,
+            _ if page.take(&name, &value)? => {}
             "excerpt" => set_once(&mut excerpt, "excerpt", parse_excerpt(&value)?)?,
             "expand" => set_once(&mut expand, "expand", parse_expand(&value, search_expand)?)?,
             _ => return Err(unknown(&name)),
@@ -106,8 +96,8 @@ pub(super) fn parse_search(raw: Option<&str>) -> Result<SearchQuery, QueryError>
     }
     Ok(SearchQuery {
         cql: cql.ok_or(QueryError::Missing("cql"))?,
-        start: start.unwrap_or(0),
-        limit: limit.unwrap_or(DEFAULT_LIMIT),
+        start: page.start.unwrap_or(0),
+        limit: page.limit.unwrap_or(DEFAULT_LIMIT),
         excerpt: excerpt.unwrap_or(Excerpt::Highlight),
         expand: expand.unwrap_or_default(),
     })
@@ -133,6 +123,45 @@ pub(super) fn parse_content(raw: Option<&str>) -> Result<Vec<ContentExpand>, Que
         }
     }
     Ok(expand.unwrap_or_default())
+}
+
+/// `start` and `limit` of a paged route, each accepted at most once.
+pub(super) struct StartLimit {
+    /// `start`, `0..=MAX_START`.
+    pub start: Option<u32>,
+    /// `limit`, `1..=max_limit`.
+    pub limit: Option<u32>,
+    max_limit: u32,
+}
+
+impl StartLimit {
+    /// Paging with `limit` bounded by `max_limit`.
+    pub fn new(max_limit: u32) -> Self {
+        Self {
+            start: None,
+            limit: None,
+            max_limit,
+        }
+    }
+
+    /// Takes `name=value` when it is `start` or `limit` (true); any other name is left to the
+    /// caller (false).
+    pub fn take(&mut self, name: &str, value: &str) -> Result<bool, QueryError> {
+        match name {
+            "start" => set_once(
+                &mut self.start,
+                "start",
+                parse_number("start", value, 0, MAX_START)?,
+            )?,
+            "limit" => set_once(
+                &mut self.limit,
+                "limit",
+                parse_number("limit", value, 1, self.max_limit)?,
+            )?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
 }
 
 /// Checks that a content id segment is 1–20 ASCII digits and wraps it.

@@ -13,8 +13,10 @@
 //! Deliberately not done: `depth=root` of space content (CQL cannot say "root"), comment
 //! `location`/`parentVersion`, attachment `mediaType` filters — refused.
 
-use super::query::{pairs, parse_expand, parse_number, parse_text, set_once, unknown, QueryError};
-use super::query::{DEFAULT_LIMIT, MAX_LIMIT, MAX_START};
+use super::query::{
+    pairs, parse_expand, parse_number, parse_text, set_once, unknown, QueryError, StartLimit,
+};
+use super::query::{DEFAULT_LIMIT, MAX_LIMIT};
 use super::{ListExpand, ListType};
 use crate::ids::{ContentId, SpaceKey};
 
@@ -152,19 +154,10 @@ pub(super) fn parse_child_files(
     kind: ChildType,
     raw: Option<&str>,
 ) -> Result<ChildFilesQuery, QueryError> {
-    let (mut start, mut limit, mut filename) = (None, None, None);
+    let (mut page, mut filename) = (StartLimit::new(MAX_LIMIT), None);
     for (name, value) in pairs(raw)? {
         match name.as_str() {
-            "start" => set_once(
-                &mut start,
-                "start",
-                parse_number("start", &value, 0, MAX_START)?,
-            )?,
-            "limit" => set_once(
-                &mut limit,
-                "limit",
-                parse_number("limit", &value, 1, MAX_LIMIT)?,
-            )?,
+            _ if page.take(&name, &value)? => {}
             // Some clients repeat the page id as a parameter (atlassian-python-api does).
             "id" if value == id.as_str() => {}
             "filename" if kind == ChildType::Attachment => {
@@ -182,8 +175,8 @@ pub(super) fn parse_child_files(
     Ok(ChildFilesQuery {
         id,
         kind,
-        start: start.unwrap_or(0),
-        limit: limit.unwrap_or(DEFAULT_LIMIT),
+        start: page.start.unwrap_or(0),
+        limit: page.limit.unwrap_or(DEFAULT_LIMIT),
         filename,
     })
 }
@@ -193,19 +186,10 @@ pub(super) fn parse_space_content(
     kind: Option<ListType>,
     raw: Option<&str>,
 ) -> Result<SpaceContentQuery, QueryError> {
-    let (mut start, mut limit, mut expand) = (None, None, None);
+    let (mut page, mut expand) = (StartLimit::new(MAX_LIMIT), None);
     for (name, value) in pairs(raw)? {
         match name.as_str() {
-            "start" => set_once(
-                &mut start,
-                "start",
-                parse_number("start", &value, 0, MAX_START)?,
-            )?,
-            "limit" => set_once(
-                &mut limit,
-                "limit",
-                parse_number("limit", &value, 1, MAX_LIMIT)?,
-            )?,
+            _ if page.take(&name, &value)? => {}
             "expand" => set_once(
                 &mut expand,
                 "expand",
@@ -218,8 +202,8 @@ pub(super) fn parse_space_content(
     Ok(SpaceContentQuery {
         key,
         kind,
-        start: start.unwrap_or(0),
-        limit: limit.unwrap_or(DEFAULT_LIMIT),
+        start: page.start.unwrap_or(0),
+        limit: page.limit.unwrap_or(DEFAULT_LIMIT),
         expand: expand.unwrap_or_default(),
     })
 }
