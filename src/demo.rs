@@ -138,44 +138,7 @@ impl DemoStack {
         sim_listen: SocketAddr,
         sim_opts: SimOptions,
     ) -> Result<DemoStack, DemoError> {
-        let sim_listener = TcpListener::bind(sim_listen)
-            .await
-            .map_err(|e| DemoError::Bind(sim_listen.to_string(), e))?;
-        let token = sim_opts.service_token.clone();
-        let sim = sim::start(sim_listener, sim_opts)
-            .await
-            .map_err(|e| DemoError::Bind(sim_listen.to_string(), e))?;
-
-        let listener = TcpListener::bind(listen)
-            .await
-            .map_err(|e| DemoError::Bind(listen.to_string(), e))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| DemoError::Bind(listen.to_string(), e))?;
-        let toml = config_toml(&sim, addr, &format!("http://{addr}"));
-        let env = move |name: &str| match name {
-            TOKEN_ENV => Some(token.clone()),
-            WEBHOOK_ENV => Some(WEBHOOK_SECRET.to_owned()),
-            SESSION_ENV => Some(SESSION_SECRET.to_owned()),
-            _ => None,
-        };
-        let config = Config::from_toml(&toml, Path::new("demo.toml"), &env)?;
-
-        let app = Arc::new(App::build(&config).await?);
-        let options = app::server_options(&config)?;
-        let (stop, mut stopped) = watch::channel(false);
-        let shutdown = async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        };
-        let server = tokio::spawn(app::serve(app.clone(), listener, options, shutdown));
-        Ok(DemoStack {
-            sim,
-            addr,
-            config,
-            app,
-            stop,
-            server,
-        })
+        Self::start_edited(listen, sim_listen, sim_opts, |_, toml| toml).await
     }
 
     /// kbgate's base URL, e.g. `http://127.0.0.1:8080`.
