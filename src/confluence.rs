@@ -45,6 +45,16 @@ pub enum UpstreamError {
 }
 
 impl UpstreamError {
+    /// True for a 404 or 403: the content (or space) does not exist for the service account —
+    /// which sees every KB page, so 403 means "not for customers" too. Routes answer these with
+    /// the uniform 404.
+    pub fn is_missing(&self) -> bool {
+        matches!(
+            self,
+            UpstreamError::Status(s) if *s == StatusCode::NOT_FOUND || *s == StatusCode::FORBIDDEN
+        )
+    }
+
     /// Stable snake_case kind for logs.
     pub fn kind(&self) -> &'static str {
         match self {

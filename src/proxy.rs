@@ -233,15 +233,7 @@ async fn content(
         .upstream
         .get_json(&upstream_path, request_id)
         .await
-        .map_err(|e| match e {
-            // The service account sees every KB page, so 403 means "not for customers" too.
-            UpstreamError::Status(s)
-                if s == http::StatusCode::NOT_FOUND || s == http::StatusCode::FORBIDDEN =>
-            {
-                ProxyError::NotFound
-            }
-            other => ProxyError::Upstream(other),
-        })?;
+        .map_err(missing_on_404)?;
 
     let scan = filter::scan_content(&body)?;
     if scan.meta().id != q.id {
@@ -304,16 +296,14 @@ async fn require_visible(
     }
 }
 
-/// Maps upstream failures of a call about an already decided page: a 404 or 403 (trashed or
-/// restricted since the decision) is the uniform 404, anything else a 502/504.
+/// Maps upstream failures of a call about one item (a page, a space): missing or forbidden
+/// (also when trashed or restricted since the decision) is the uniform 404, anything else a
+/// 502/504.
 fn missing_on_404(e: UpstreamError) -> ProxyError {
-    match e {
-        UpstreamError::Status(s)
-            if s == http::StatusCode::NOT_FOUND || s == http::StatusCode::FORBIDDEN =>
-        {
-            ProxyError::NotFound
-        }
-        other => ProxyError::Upstream(other),
+    if e.is_missing() {
+        ProxyError::NotFound
+    } else {
+        ProxyError::Upstream(e)
     }
 }
 
@@ -329,15 +319,7 @@ async fn labels(
         .upstream
         .get_json(&upstream_request::labels(q), request_id)
         .await
-        .map_err(|e| match e {
-            // Trashed between the decision and this call: as missing.
-            UpstreamError::Status(s)
-                if s == http::StatusCode::NOT_FOUND || s == http::StatusCode::FORBIDDEN =>
-            {
-                ProxyError::NotFound
-            }
-            other => ProxyError::Upstream(other),
-        })?;
+        .map_err(missing_on_404)?;
     let scan = filter::scan_label_list(&body)?;
     let self_link = app.links.labels(q, q.start);
     let next_link = u32::try_from(scan.count())

@@ -230,14 +230,10 @@ fn upstream_path(q: &JsmArticlesQuery, start: u32) -> String {
 /// Upstream failures: a service desk upstream does not know (or hides) is the uniform 404;
 /// anything else is kbgate's 502/504.
 fn upstream_error(q: &JsmArticlesQuery, e: UpstreamError) -> ProxyError {
-    match e {
-        UpstreamError::Status(s)
-            if q.service_desk.is_some()
-                && (s == http::StatusCode::NOT_FOUND || s == http::StatusCode::FORBIDDEN) =>
-        {
-            ProxyError::NotFound
-        }
-        other => ProxyError::Upstream(other),
+    if q.service_desk.is_some() && e.is_missing() {
+        ProxyError::NotFound
+    } else {
+        ProxyError::Upstream(e)
     }
 }
 

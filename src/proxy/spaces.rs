@@ -12,7 +12,6 @@
 //! is not a route yet).
 
 use crate::app::App;
-use crate::confluence::UpstreamError;
 use crate::filter::{self, SearchLinks};
 use crate::ids::SpaceKey;
 use crate::policy::{OrgSet, Policy};
@@ -94,15 +93,8 @@ pub async fn space(
         .upstream
         .get_json(&upstream_request::space(&q.key), request_id)
         .await
-        .map_err(|e| match e {
-            // A configured space that upstream does not know (or hides) looks like any other.
-            UpstreamError::Status(s)
-                if s == http::StatusCode::NOT_FOUND || s == http::StatusCode::FORBIDDEN =>
-            {
-                ProxyError::NotFound
-            }
-            other => ProxyError::Upstream(other),
-        })?;
+        // A configured space that upstream does not know (or hides) looks like any other.
+        .map_err(super::missing_on_404)?;
     let scan = filter::scan_space(&body)?;
     if scan.key() != q.key.as_str() {
         return Err(ProxyError::UpstreamMismatch);

@@ -25,7 +25,6 @@ mod walk;
 use std::sync::Arc;
 
 use crate::app::App;
-use crate::confluence::UpstreamError;
 use crate::filter::ItemShape;
 use crate::ids::ContentId;
 use crate::policy::{ItemMeta, OrgSet, Visibility};
@@ -159,19 +158,6 @@ async fn visible_meta(
             tracing::debug!(content.id = %id, reason = reason.as_str(), "hidden");
             Err(ProxyError::NotFound)
         }
-    }
-}
-
-/// Upstream 404/403 on an item route: the uniform 404 (trashed since the decision, or a blog
-/// post id on a page route); anything else as it is.
-fn not_found_on_404(e: UpstreamError) -> ProxyError {
-    match e {
-        UpstreamError::Status(s)
-            if s == http::StatusCode::NOT_FOUND || s == http::StatusCode::FORBIDDEN =>
-        {
-            ProxyError::NotFound
-        }
-        other => ProxyError::Upstream(other),
     }
 }
 

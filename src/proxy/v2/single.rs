@@ -26,9 +26,10 @@ use crate::ids::ContentId;
 use crate::policy::{ItemMeta, Labels, OrgSet};
 use crate::route::v2::{SingleQuery, V2Kind};
 
+use super::super::missing_on_404;
 use super::super::{body_rewrite, Answer, ProxyError};
+use super::visible_meta;
 use super::walk::decide_ids;
-use super::{not_found_on_404, visible_meta};
 
 /// Most `pages/{id}/labels` pages fetched to complete a page's labels (250 labels each).
 pub const MAX_LABEL_CALLS: usize = 20;
@@ -45,7 +46,7 @@ pub(super) async fn single(
         .upstream
         .get_site_json(&upstream_path(q), request_id)
         .await
-        .map_err(not_found_on_404)?;
+        .map_err(missing_on_404)?;
     let shape = match q.kind {
         V2Kind::Page => ItemShape::SinglePage,
         V2Kind::BlogPost => ItemShape::SingleBlogPost,

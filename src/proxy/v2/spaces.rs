@@ -15,7 +15,6 @@ use std::time::Duration;
 use moka::future::Cache;
 
 use crate::app::App;
-use crate::confluence::UpstreamError;
 use crate::filter::{scan_v2_single, ItemShape, V2ListWriter};
 use crate::ids::SpaceKey;
 use crate::policy::OrgSet;
@@ -64,11 +63,7 @@ impl SpaceKeyCache {
                 }
                 scan.item().key().and_then(|k| SpaceKey::new(k).ok())
             }
-            Err(UpstreamError::Status(s))
-                if s == http::StatusCode::NOT_FOUND || s == http::StatusCode::FORBIDDEN =>
-            {
-                None
-            }
+            Err(e) if e.is_missing() => None,
             Err(e) => return Err(ProxyError::Upstream(e)),
         };
         self.cache.insert(id.to_owned(), key.clone()).await;

@@ -19,7 +19,6 @@
 use std::collections::HashMap;
 
 use crate::app::App;
-use crate::confluence::UpstreamError;
 use crate::filter::{scan_v2_list, ItemShape, RenderContext, V2Item, V2ListWriter};
 use crate::ids::{ContentId, SpaceKey};
 use crate::policy::{OrgSet, Visibility};
@@ -170,14 +169,10 @@ pub(super) async fn walk(
         let path = list.upstream_path(pos.upstream.as_deref(), upstream_limit);
         let body = match app.upstream.get_site_json(&path, request_id).await {
             Ok(body) => body,
-            Err(UpstreamError::Status(s))
-                if s == http::StatusCode::NOT_FOUND || s == http::StatusCode::FORBIDDEN =>
-            {
-                match list.missing {
-                    Missing::NotFound => return Err(ProxyError::NotFound),
-                    Missing::Empty => break,
-                }
-            }
+            Err(e) if e.is_missing() => match list.missing {
+                Missing::NotFound => return Err(ProxyError::NotFound),
+                Missing::Empty => break,
+            },
             Err(e) => return Err(ProxyError::Upstream(e)),
         };
         let scan = scan_v2_list(&body, list.shape)?;
