@@ -71,6 +71,7 @@ pub use jsm::{
 };
 pub use label_list::{render_label_list, scan_label_list, LabelListScan};
 pub use list::{render_list, scan_list, ListScan};
+pub use plan::{context_of, write_links_and_close};
 pub use search::{render_search, render_search_with, scan_search, ResultScan, SearchScan};
 pub use single::{render_content, scan_content, ContentScan};
 pub use space_list::{

@@ -57,6 +57,26 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Reads an object value (anything else is the shape error `what`), checking its keys for
+    /// duplicates, and returns its string member `name`, decoded, if it has one.
+    pub fn string_member(&mut self, what: &'static str, name: &[u8]) -> Res<Option<String>> {
+        self.expect_object(what)?;
+        let mut keys = self.keys_begin(what);
+        let mut found = None;
+        let mut first = true;
+        while let Some(key) = self.next_key(&mut first)? {
+            self.key_insert(&mut keys, key)?;
+            if self.raw_inner(key) == name && self.peek()? == b'"' {
+                let s = self.string()?;
+                found = Some(self.decode(s)?.into_owned());
+            } else {
+                self.skip_value()?;
+            }
+        }
+        self.keys_end(keys);
+        Ok(found)
+    }
+
     /// Enters an array value; any other value type is the shape error `what`.
     pub fn expect_array(&mut self, what: &'static str) -> Res<()> {
         if self.peek()? == b'[' {

@@ -16,10 +16,9 @@
 //!
 //! Deliberately not done here: deciding the page (the proxy does, before asking upstream).
 
-use std::borrow::Cow;
 use std::ops::Range;
 
-use super::json::{Cursor, Str};
+use super::json::Cursor;
 use super::labels::links_have_next;
 use super::plan::{write_json_str, write_links_and_close, write_paging};
 use super::{FilterError, Res, SearchLinks};
@@ -204,14 +203,14 @@ fn scan_item(cur: &mut Cursor<'_>, kind: FileKind, page: &ContentId) -> Res<Opti
                 item.nested.push(("extensions", kept));
             }
             b"_links" if kind == FileKind::Attachment => {
-                owned |= member_string_matches(cur, b"download", |path| {
-                    download_belongs_to(path, page)
-                })?;
+                owned |= cur
+                    .string_member("child item links are not an object", b"download")?
+                    .is_some_and(|path| download_belongs_to(&path, page));
             }
             b"_expandable" if kind == FileKind::Comment => {
-                owned |= member_string_matches(cur, b"container", |path| {
-                    path == format!("/rest/api/content/{page}")
-                })?;
+                owned |= cur
+                    .string_member("child item links are not an object", b"container")?
+                    .is_some_and(|path| path == format!("/rest/api/content/{page}"));
             }
             _ => {
                 cur.skip_value()?;
@@ -258,30 +257,6 @@ fn scan_strings(
     }
     cur.keys_end(keys);
     Ok(kept)
-}
-
-/// Scans an object and tells whether its string member `name` satisfies `check`.
-fn member_string_matches(
-    cur: &mut Cursor<'_>,
-    name: &[u8],
-    check: impl Fn(&str) -> bool,
-) -> Res<bool> {
-    cur.expect_object("child item links are not an object")?;
-    let mut keys = cur.keys_begin("child item links");
-    let mut matched = false;
-    let mut first = true;
-    while let Some(key) = cur.next_key(&mut first)? {
-        cur.key_insert(&mut keys, key)?;
-        if cur.raw_inner(key) == name && cur.peek()? == b'"' {
-            let s: Str = cur.string()?;
-            let value: Cow<'_, str> = cur.decode(s)?;
-            matched = check(&value);
-        } else {
-            cur.skip_value()?;
-        }
-    }
-    cur.keys_end(keys);
-    Ok(matched)
 }
 
 /// Renders a scanned list: kept items, upstream paging with `size` = kept, kbgate's `_links`.

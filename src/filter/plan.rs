@@ -254,17 +254,24 @@ pub(super) fn write_paging(out: &mut Vec<u8>, start: u64, limit: u64, size: usiz
     out.extend_from_slice(size.to_string().as_bytes());
 }
 
-/// Writes kbgate's own `_links` member and closes the top-level object.
-pub(super) fn write_links_and_close(out: &mut Vec<u8>, links: &super::SearchLinks<'_>) {
+/// `_links.context` for a `_links.base`: `/wiki` on Cloud, empty on Data Center (as kbgate
+/// serves it).
+pub fn context_of(base: &str) -> &'static str {
+    if base.ends_with("/wiki") {
+        "/wiki"
+    } else {
+        ""
+    }
+}
+
+/// Writes `,"_links":{base,context,self[,next]}` (kbgate's own links) and closes the object
+/// being written.
+pub fn write_links_and_close(out: &mut Vec<u8>, links: &super::SearchLinks<'_>) {
     out.extend_from_slice(b",\"_links\":{\"base\":");
     write_json_str(out, links.base);
-    // Cloud's context path is `/wiki`; Data Center's (as kbgate serves it) is empty.
-    let context: &[u8] = if links.base.ends_with("/wiki") {
-        b",\"context\":\"/wiki\",\"self\":"
-    } else {
-        b",\"context\":\"\",\"self\":"
-    };
-    out.extend_from_slice(context);
+    out.extend_from_slice(b",\"context\":");
+    write_json_str(out, context_of(links.base));
+    out.extend_from_slice(b",\"self\":");
     write_json_str(out, links.self_link);
     if let Some(next) = links.next_link {
         out.extend_from_slice(b",\"next\":");

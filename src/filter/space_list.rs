@@ -197,27 +197,13 @@ fn scan_one(cur: &mut Cursor<'_>) -> Res<ScannedSpace> {
     })
 }
 
-/// Scans an object (or `null`) and returns its string member `name`, decoded.
+/// Like [`Cursor::string_member`], but `null` is no object and no member.
 fn string_member(cur: &mut Cursor<'_>, what: &'static str, name: &[u8]) -> Res<Option<String>> {
     if cur.peek()? == b'n' {
         cur.skip_value()?;
         return Ok(None);
     }
-    cur.expect_object(what)?;
-    let mut keys = cur.keys_begin(what);
-    let mut found = None;
-    let mut first = true;
-    while let Some(key) = cur.next_key(&mut first)? {
-        cur.key_insert(&mut keys, key)?;
-        if cur.raw_inner(key) == name && cur.peek()? == b'"' {
-            let s = cur.string()?;
-            found = Some(cur.decode(s)?.into_owned());
-        } else {
-            cur.skip_value()?;
-        }
-    }
-    cur.keys_end(keys);
-    Ok(found)
+    cur.string_member(what, name)
 }
 
 /// Writes one kept space: its kept members and kbgate's `_links.self`.

@@ -230,13 +230,13 @@ fn compose_map(
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b"\":\"\"");
     }
-    out.extend_from_slice(b"},\"_links\":{\"base\":");
-    out.extend_from_slice(crate::response::json_string(base).as_bytes());
-    out.extend_from_slice(b",\"context\":\"");
-    out.extend_from_slice(super::links::context_of(base).as_bytes());
-    out.extend_from_slice(b"\",\"self\":");
-    out.extend_from_slice(crate::response::json_string(self_link).as_bytes());
-    out.extend_from_slice(b"}}");
+    out.push(b'}');
+    let links = SearchLinks {
+        base,
+        self_link,
+        next_link: None,
+    };
+    filter::write_links_and_close(&mut out, &links);
     out
 }
 

@@ -9,8 +9,6 @@
 //!
 //! Deliberately not done: thumbnails and previews, range requests.
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-
 use crate::app::App;
 use crate::confluence::Download;
 use crate::filter::{self, FileKind};
@@ -18,13 +16,6 @@ use crate::policy::OrgSet;
 use crate::route::{AttachmentDownloadQuery, DownloadQuery};
 
 use super::{missing_on_404, require_visible, Answer, ProxyError};
-
-/// Everything but RFC 3986 unreserved characters is escaped in the file-name segment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// A streamed answer: the file name (for `Content-Disposition`) and the upstream stream.
 pub struct Streamed {
@@ -120,9 +111,8 @@ pub async fn by_id(
 fn upstream_path(api_prefix: &str, q: &DownloadQuery) -> String {
     let context = api_prefix.strip_suffix("/rest/api").unwrap_or("");
     let mut path = format!(
-        "{context}/download/attachments/{}/{}",
-        q.page,
-        utf8_percent_encode(&q.file_name, SEGMENT)
+        "{context}{}",
+        super::links::download_path(&q.page, &q.file_name)
     );
     if let Some(version) = q.version {
         path.push_str(&format!("?version={version}"));

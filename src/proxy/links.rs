@@ -5,6 +5,8 @@
 
 mod tree;
 
+pub(super) use tree::download_path;
+
 use crate::ids::{ContentId, SpaceKey};
 use crate::route::{ContentListQuery, ContentQuery, LabelsQuery, ListExpand};
 
@@ -233,19 +235,10 @@ pub fn empty_list(start: u32, limit: u32, base: &str, self_link: &str) -> Vec<u8
     format!(
         "{{\"results\":[],\"start\":{start},\"limit\":{limit},\"size\":0,\"_links\":{{\"base\":{},\"context\":\"{}\",\"self\":{}}}}}",
         json_string(base),
-        context_of(base),
+        crate::filter::context_of(base),
         json_string(self_link)
     )
     .into_bytes()
-}
-
-/// `_links.context` for a `_links.base`: `/wiki` on Cloud, empty on Data Center.
-pub fn context_of(base: &str) -> &'static str {
-    if base.ends_with("/wiki") {
-        "/wiki"
-    } else {
-        ""
-    }
 }
 
 /// The answer to a search no article can match (kbgate does not ask upstream).
@@ -254,7 +247,7 @@ pub fn empty_search(start: u32, limit: u32, base: &str, self_link: &str) -> Vec<
     format!(
         "{{\"results\":[],\"start\":{start},\"limit\":{limit},\"size\":0,\"totalSize\":0,\"_links\":{{\"base\":{},\"context\":\"{}\",\"self\":{}}}}}",
         json_string(base),
-        context_of(base),
+        crate::filter::context_of(base),
         json_string(self_link)
     )
     .into_bytes()

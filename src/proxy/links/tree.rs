@@ -14,6 +14,15 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// `/download/attachments/{page}/{file}` with the file name escaped as one path segment: the
+/// same path below kbgate's base and below Confluence's context.
+pub(in crate::proxy) fn download_path(page: &ContentId, file_name: &str) -> String {
+    format!(
+        "/download/attachments/{page}/{}",
+        utf8_percent_encode(file_name, SEGMENT)
+    )
+}
+
 impl Links {
     /// `content/{id}/child/{attachment|comment}` with paging (and `filename` when given).
     pub fn child_files(&self, q: &ChildFilesQuery, start: u32) -> String {
@@ -51,10 +60,7 @@ impl Links {
     /// `_links.base` as Confluence writes it (`/download/attachments/{page}/{file}`), so clients
     /// that join it to the base reach kbgate.
     pub fn download(&self, page: &ContentId, file_name: &str) -> String {
-        format!(
-            "/download/attachments/{page}/{}",
-            utf8_percent_encode(file_name, SEGMENT)
-        )
+        download_path(page, file_name)
     }
 
     /// The absolute URL of [`Links::download`].
