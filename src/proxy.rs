@@ -322,10 +322,8 @@ async fn labels(
         .map_err(missing_on_404)?;
     let scan = filter::scan_label_list(&body)?;
     let self_link = app.links.labels(q, q.start);
-    let next_link = u32::try_from(scan.count())
-        .ok()
-        .filter(|&sent| scan.has_next() && sent > 0)
-        .map(|sent| app.links.labels(q, q.start.saturating_add(sent)));
+    let next_link = links::next_start(q.start, scan.count(), scan.has_next())
+        .map(|start| app.links.labels(q, start));
     let links = SearchLinks {
         base: &app.links.api_base(),
         self_link: &self_link,

@@ -45,10 +45,8 @@ pub async fn child_files(
     };
     let scan = filter::scan_file_list(&body, kind, &q.id)?;
     let self_link = app.links.child_files(q, q.start);
-    let next_link = u32::try_from(scan.upstream_count())
-        .ok()
-        .filter(|&sent| scan.has_next() && sent > 0)
-        .map(|sent| app.links.child_files(q, q.start.saturating_add(sent)));
+    let next_link = super::links::next_start(q.start, scan.upstream_count(), scan.has_next())
+        .map(|start| app.links.child_files(q, start));
     let links = SearchLinks {
         base: &app.links.api_base(),
         self_link: &self_link,

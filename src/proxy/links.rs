@@ -241,6 +241,13 @@ pub fn empty_list(start: u32, limit: u32, base: &str, self_link: &str) -> Vec<u8
     .into_bytes()
 }
 
+/// Where the next page of a v1 list starts: after every item upstream sent (kept or removed),
+/// when upstream says there is more and sent at least one item; `None` otherwise.
+pub fn next_start(start: u32, sent: usize, upstream_has_next: bool) -> Option<u32> {
+    let sent = u32::try_from(sent).ok()?;
+    (upstream_has_next && sent > 0).then(|| start.saturating_add(sent))
+}
+
 /// The answer to a search no article can match (kbgate does not ask upstream).
 pub fn empty_search(start: u32, limit: u32, base: &str, self_link: &str) -> Vec<u8> {
     use crate::response::json_string;

@@ -121,9 +121,8 @@ impl ListRequest {
     /// kbgate's `next` link: present when upstream has more and sent at least one item; the
     /// next page starts after every item upstream sent (kept or removed).
     pub fn next_link(&self, links: &Links, scan: &ListScan) -> Option<String> {
-        let sent = u32::try_from(scan.upstream_count()).ok()?;
-        (scan.has_next() && sent > 0)
-            .then(|| self.link(links, self.start.saturating_add(sent), true))
+        super::links::next_start(self.start, scan.upstream_count(), scan.has_next())
+            .map(|start| self.link(links, start, true))
     }
 
     fn link(&self, links: &Links, start: u32, with_title: bool) -> String {

@@ -57,10 +57,8 @@ pub async fn spaces(
         .get_json(&upstream_request::spaces(keys, q), request_id)
         .await?;
     let scan = filter::scan_space_list(&body)?;
-    let next_link = u32::try_from(scan.upstream_count())
-        .ok()
-        .filter(|&sent| scan.has_next() && sent > 0)
-        .map(|sent| app.links.spaces(q.start.saturating_add(sent), q.limit));
+    let next_link = links::next_start(q.start, scan.upstream_count(), scan.has_next())
+        .map(|start| app.links.spaces(start, q.limit));
     let links = SearchLinks {
         base: &app.links.api_base(),
         self_link: &self_link,
