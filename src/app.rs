@@ -55,6 +55,8 @@ pub struct App {
     pub v2_space_keys: crate::proxy::v2::SpaceKeyCache,
     /// Browser sign-in and sessions, when `[login]` is configured.
     pub login: Option<crate::login::Login>,
+    /// The customer KB site, unless `[site] enabled = false`.
+    pub portal: Option<crate::portal::site::Site>,
 }
 
 impl App {
@@ -110,6 +112,7 @@ impl App {
         };
         Ok(App {
             login,
+            portal: crate::portal::site::Site::new(&config.site),
             links: Links::new(&config.server.public_url, upstream.api_prefix()),
             site: match config.upstream.flavor {
                 crate::config::Flavor::Cloud => crate::route::Site::Cloud,
@@ -144,6 +147,9 @@ impl App {
             return response::empty(outcome.status(), &request_id);
         }
         if let Some(resp) = crate::login::route(self, &req, &request_id).await {
+            return resp;
+        }
+        if let Some(resp) = crate::portal::site::route(self, &req, &request_id).await {
             return resp;
         }
         let span = tracing::info_span!(

@@ -43,6 +43,8 @@ pub struct Config {
     pub log: LogSettings,
     /// `[login]`: browser sign-in; `None` when the section is absent (login routes answer 404).
     pub login: Option<LoginSettings>,
+    /// `[site]`: the customer KB site at `/` and its branding (defaults when absent).
+    pub site: SiteSettings,
 }
 
 /// `[server]`.
@@ -225,6 +227,17 @@ pub struct LoginSettings {
     pub redirect_uri: String,
     /// `server.public_url`, where logout ends and relative redirects are resolved.
     pub public_url: String,
+}
+
+/// `[site]`: the customer KB site.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteSettings {
+    /// Whether kbgate serves the KB site at `/` (false: those routes answer 404).
+    pub enabled: bool,
+    /// Title, logo, validated `#rrggbb` color and support link.
+    pub branding: crate::portal::model::Branding,
+    /// How many recently updated articles the home page lists (1–50).
+    pub recent_count: u32,
 }
 
 /// `[cache]`.

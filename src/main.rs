@@ -160,6 +160,7 @@ async fn run_demo(listen: SocketAddr, sim_listen: SocketAddr) -> anyhow::Result<
         "kbgate demo: kbgate at {url}, simulated Confluence + identity provider at {}",
         stack.sim.base_url()
     );
+    println!("\n  Open the knowledge base site: {url}/\n");
     println!("Every customer token below is valid for 12 hours.\n");
     let ttl = Duration::from_secs(12 * 3600);
     let mut seen = Vec::new();
@@ -218,10 +219,11 @@ async fn run_demo(listen: SocketAddr, sim_listen: SocketAddr) -> anyhow::Result<
     println!("  curl -s -H \"Authorization: Bearer $TOKEN_{alice}\" '{url}/wiki/rest/api/search?cql=text~vpn' | python3 -m json.tool");
     println!("  curl -s -H \"Authorization: Bearer $TOKEN_{alice}\" '{url}/wiki/rest/api/content/100001?expand=body.storage,ancestors'");
     println!("  curl -si '{url}/wiki/rest/api/search?cql=type=page'            # no token: 401");
-    println!("In a browser (OIDC sign-in against the simulated provider, then a session cookie):");
     println!(
-        "  {url}/_kbgate/login?login_hint=alice&rd=%2Fwiki%2Frest%2Fapi%2Fsearch%3Fcql%3Dtext~vpn"
+        "\nThe knowledge base site, in a browser (sign in on the demo page, as any customer):"
     );
+    println!("  {url}/");
+    println!("  (sign in as alice to see Acme's knowledge base, as bob for Globex's; \"Sign out\" to switch)");
     println!("\nPress Ctrl-C to stop.");
     server::shutdown_signal().await;
     stack.stop().await;

@@ -15,7 +15,13 @@
 //! - `render_tests*`: structure and visibility, hostile input, real bodies and bounds.
 //! - this file: small text helpers the renderer shares (escaping, entity decoding, URL checks).
 
+mod answers;
+mod handlers;
+pub mod model;
+pub mod pages;
 pub mod render;
+pub mod respond;
+pub mod site;
 
 #[cfg(test)]
 mod render_tests;

@@ -13,6 +13,7 @@ pub mod error;
 mod jsm;
 mod links;
 mod lists;
+pub(crate) mod site;
 mod spaces;
 mod upstream_request;
 pub mod v2;
@@ -29,6 +30,7 @@ use crate::policy::cql::{self, UserCql, Wrapped};
 use crate::policy::{ItemMeta, OrgSet, Visibility};
 use crate::route::{self, ContentQuery, LabelsQuery, Route, SearchQuery};
 
+use body_rewrite::BodyMode;
 pub use error::ProxyError;
 pub use links::Links;
 use lists::{ListRequest, Relation};
@@ -56,45 +58,65 @@ pub async fn handle<B>(
 ) -> Result<Answer, ProxyError> {
     check_framing(req)?;
     let identity = crate::login::authenticate(app, req.headers()).await?;
+    let orgs = resolve_orgs(app, &identity).await?;
+    let route = route::classify_for(app.site, req.method(), req.uri())?;
+    dispatch(app, &orgs, route, request_id).await
+}
+
+/// Step 2: the caller's organizations (recorded on the request span).
+pub(crate) async fn resolve_orgs(
+    app: &App,
+    identity: &crate::auth::Identity,
+) -> Result<OrgSet, ProxyError> {
     let orgs = app
         .orgs
-        .resolve(&identity)
+        .resolve(identity)
         .await
         .map_err(ProxyError::Orgs)?
         .orgs;
     tracing::Span::current().record("orgs", orgs.joined());
-    let route = route::classify_for(app.site, req.method(), req.uri())?;
+    Ok(orgs)
+}
+
+/// Steps 4–6 for a classified route and a caller's organizations. The KB site calls this too,
+/// so its pages are built only from answers the filter produced.
+pub(crate) async fn dispatch(
+    app: &App,
+    orgs: &OrgSet,
+    route: Route,
+    request_id: &str,
+) -> Result<Answer, ProxyError> {
     tracing::Span::current().record("route", route.name());
     match route {
-        Route::Search(query) => search(app, &orgs, &query, request_id).await,
-        Route::Content(query) => content(app, &orgs, &query, request_id).await,
+        Route::Search(query) => search(app, orgs, &query, request_id).await,
+        Route::Content(query) => content(app, orgs, &query, request_id).await,
         Route::ContentSearch(query) => {
-            content_list(app, &orgs, &ListRequest::search(&query)?, request_id).await
+            content_list(app, orgs, &ListRequest::search(&query)?, request_id).await
         }
         Route::ContentList(query) => {
-            content_list(app, &orgs, &ListRequest::listing(&query)?, request_id).await
+            content_list(app, orgs, &ListRequest::listing(&query)?, request_id).await
         }
         Route::ChildPages(query) => {
-            require_visible(app, &orgs, &query.id, request_id).await?;
+            require_visible(app, orgs, &query.id, request_id).await?;
             let list = ListRequest::page_tree(&query, Relation::Child)?;
-            content_list(app, &orgs, &list, request_id).await
+            content_list(app, orgs, &list, request_id).await
         }
         Route::DescendantPages(query) => {
-            require_visible(app, &orgs, &query.id, request_id).await?;
+            require_visible(app, orgs, &query.id, request_id).await?;
             let list = ListRequest::page_tree(&query, Relation::Descendant)?;
-            content_list(app, &orgs, &list, request_id).await
+            content_list(app, orgs, &list, request_id).await
         }
-        Route::Labels(query) => labels(app, &orgs, &query, request_id).await,
-        Route::Spaces(query) => spaces::spaces(app, &orgs, &query, request_id).await,
-        Route::Space(query) => spaces::space(app, &orgs, &query, request_id).await,
-        Route::ChildMap(q) => children::child_map(app, &orgs, &q, false, request_id).await,
-        Route::DescendantMap(q) => children::child_map(app, &orgs, &q, true, request_id).await,
-        Route::ChildFiles(q) => children::child_files(app, &orgs, &q, request_id).await,
-        Route::SpaceContent(q) => children::space_content(app, &orgs, &q, request_id).await,
-        Route::Download(q) => download::download(app, &orgs, &q, request_id).await,
-        Route::AttachmentDownload(q) => download::by_id(app, &orgs, &q, request_id).await,
-        Route::V2(query) => v2::handle(app, &orgs, &query, request_id).await,
-        Route::JsmArticles(q) => jsm::articles(app, &orgs, &q, request_id).await,
+        Route::Labels(query) => labels(app, orgs, &query, request_id).await,
+        Route::Spaces(query) => spaces::spaces(app, orgs, &query, request_id).await,
+        Route::Space(query) => spaces::space(app, orgs, &query, request_id).await,
+        Route::ChildMap(q) => children::child_map(app, orgs, &q, false, request_id).await,
+        Route::DescendantMap(q) => children::child_map(app, orgs, &q, true, request_id).await,
+        Route::ChildFiles(q) => children::child_files(app, orgs, &q, request_id).await,
+        Route::SpaceContent(q) => children::space_content(app, orgs, &q, request_id).await,
+        Route::Download(q) => download::download(app, orgs, &q, request_id).await,
+        Route::AttachmentDownload(q) => download::by_id(app, orgs, &q, request_id).await,
+        Route::V2(query) => v2::handle(app, orgs, &query, request_id).await,
+        Route::JsmArticles(q) => jsm::articles(app, orgs, &q, request_id).await,
     }
 }
 
@@ -228,6 +250,18 @@ async fn content(
     q: &ContentQuery,
     request_id: &str,
 ) -> Result<Answer, ProxyError> {
+    let (answer, _) = content_for(app, orgs, q, BodyMode::Api, request_id).await?;
+    Ok(answer)
+}
+
+/// `content/{id}` with its body rewritten for `mode`, and the site's listing stubs.
+async fn content_for(
+    app: &App,
+    orgs: &OrgSet,
+    q: &ContentQuery,
+    mode: BodyMode,
+    request_id: &str,
+) -> Result<(Answer, Vec<crate::filter::storage::SiteListing>), ProxyError> {
     let upstream_path = upstream_request::content(q);
     let body = app
         .upstream
@@ -251,11 +285,14 @@ async fn content(
     if !decisions.is_visible(&q.id) {
         return Err(ProxyError::NotFound);
     }
-    let rewritten = match scan.storage_body(&body)? {
+    let (rewritten, listings) = match scan.storage_body(&body)? {
         Some(xhtml) => {
-            Some(body_rewrite::rewrite(app, orgs, &xhtml, scan.meta(), request_id).await?)
+            let meta = scan.meta();
+            let (body, listings) =
+                body_rewrite::rewrite(app, orgs, &xhtml, meta, mode, request_id).await?;
+            (Some(body), listings)
         }
-        None => None,
+        None => (None, Vec::new()),
     };
     let self_link = app.links.content(q);
     let links = ContentLinks {
@@ -266,12 +303,13 @@ async fn content(
     let body = filter::render_content(&scan, &body, &visible, &links, rewritten.as_deref())?;
     let space = scan.meta().space.clone();
     let body = compose::expansions(app, orgs, q, space.as_ref(), body, request_id).await?;
-    Ok(Answer {
+    let answer = Answer {
         body,
         route: "content",
         removed: 0,
         ..Default::default()
-    })
+    };
+    Ok((answer, listings))
 }
 
 /// Decides one page from its metadata (cached within the bound, else looked up): a hidden page

@@ -19,6 +19,7 @@
 //! - `webhook`: a signed webhook makes kbgate forget changed pages.
 //! - `v2`: the Cloud REST v2 routes show exactly the caller's items through kbgate's cursors.
 //! - `orgs`: organizations from JSM, groups (and their overage), a static file; JSM refresh and outages.
+//! - `site`: the customer KB site's pages show exactly the caller's articles, with security headers.
 //! - `login`: browser sign-in (code + PKCE), sessions, logout, and every way to cheat them.
 
 // Test helpers may panic: a panic is a failed test.
@@ -83,3 +84,6 @@ mod login;
 
 #[path = "kbgate/orgs.rs"]
 mod orgs;
+
+#[path = "kbgate/site.rs"]
+mod site;

@@ -23,6 +23,9 @@ pub struct FileConfig {
     pub log: FileLog,
     /// `[login]`: browser sign-in (OIDC code + PKCE); absent = the login routes answer 404.
     pub login: Option<FileLogin>,
+    /// `[site]`: the customer KB site at `/`; absent = enabled with the default branding.
+    #[serde(default)]
+    pub site: FileSite,
 }
 
 #[derive(Debug, Deserialize)]
@@ -187,4 +190,24 @@ pub struct FileLogin {
     pub end_session_endpoint: Option<String>,
     /// Default `{server.public_url}/_kbgate/callback`.
     pub redirect_uri: Option<String>,
+}
+
+/// `[site]`: the customer KB site's switch and branding.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSite {
+    /// Serve the KB site at `/`; default true.
+    pub enabled: Option<bool>,
+    /// Site title; default "Knowledge base"; 1–80 characters, no control characters.
+    pub title: Option<String>,
+    /// Logo: an absolute `https://` URL or a path on kbgate starting with `/`.
+    pub logo_url: Option<String>,
+    /// Header color, `#rrggbb`; default "#0b5cad".
+    pub primary_color: Option<String>,
+    /// Where customers get help (absolute http(s) URL), shown in the footer.
+    pub support_url: Option<String>,
+    /// The support link's text; default "Contact support".
+    pub support_label: Option<String>,
+    /// How many recently updated articles the home page lists, 1–50; default 8.
+    pub recent_count: Option<i64>,
 }

@@ -4,6 +4,7 @@ mod auth;
 mod login;
 mod orgs;
 mod policy;
+mod site;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -196,6 +197,7 @@ pub(super) fn validate(
         .login
         .as_ref()
         .and_then(|l| login::login(&mut p, l, &file, &public_url, env));
+    let site = site::site(&mut p, &file.site);
 
     match (server, upstream, auth, policy) {
         (Some(server), Some(upstream), Some(auth), Some(policy)) if p.0.is_empty() => Ok(Config {
@@ -207,6 +209,7 @@ pub(super) fn validate(
             cache,
             log,
             login,
+            site,
         }),
         _ => Err(p.0),
     }

@@ -5,7 +5,8 @@
 //! `ac:link`), show an attachment of it, include it (`include`, `excerpt-include`) or list pages
 //! (`children`, `contentbylabel`, …). This module finds those references ([`scan_storage`], so
 //! the caller can look them all up in one batch) and rewrites the body against the caller's
-//! visibility predicate ([`rewrite_storage`]).
+//! visibility predicate: [`rewrite_storage`] for the API, [`rewrite_storage_for_site`] for
+//! kbgate's own KB site.
 //!
 //! Guarantees (fail closed):
 //! - an `ac:link`, `ac:image` or macro that refers to hidden content is removed whole, with its
@@ -18,22 +19,53 @@
 //! - everything else is copied byte for byte (text, entities such as `&nbsp;`, CDATA,
 //!   comments, whitespace), except processing instructions, XML declarations and `<!DOCTYPE`,
 //!   which are dropped;
-//! - [`scan_storage`] returns exactly the references [`rewrite_storage`] asks the predicate
-//!   about, whatever the predicate answers;
+//! - [`scan_storage`] returns exactly the references [`rewrite_storage`] and
+//!   [`rewrite_storage_for_site`] ask the predicate about, whatever the predicate answers;
 //! - one linear pass (quick-xml's streaming reader, no DOM, no regular expressions); input over
 //!   [`MAX_BODY_BYTES`] or nesting deeper than [`MAX_DEPTH`] is refused; any syntax error or
 //!   unbalanced tag is an error, never a partially rewritten body. Errors carry no body text.
 //!
-//! Deliberately not done: evaluating listing macros for the caller (a later issue), deciding
-//! visibility (the caller's predicate does), plain HTML `<a href>` links whose URL names another
-//! page, titles written as plain text in the parameters of macros outside the listing set, and
-//! HTML named entities (`&eacute;`) inside attribute values, which are kept literally (so such a
-//! title matches no real title, and the caller should treat an unknown title as hidden).
+//! # Site mode
+//! [`rewrite_storage_for_site`] applies the same rules, with one exception: an *outermost*
+//! `children`, `contentbylabel` or `content-by-label` macro (structured or old `ac:macro`)
+//! whose parameters are safe is replaced by a stub kbgate writes itself,
+//! `<ac:structured-macro ac:name="kbgate-listing"><ac:parameter ac:name="index">N</ac:parameter></ac:structured-macro>`,
+//! where `N` indexes [`SiteRewritten::listings`]: what the caller must list there, evaluated
+//! against the caller's own visibility (the portal renderer renders the stub from that list).
+//! Nothing of the macro's insides is copied. The macro is removed instead (as in the API) when:
+//! - `children` has a parameter other than `all`, `depth`, `sort`, `reverse`, `style`,
+//!   `first`, `excerptType` (e.g. `page`: it would list another page's children);
+//! - `contentbylabel` has a `cql` parameter that is not one of the simple label forms the
+//!   macro editor writes (`label_cql`: `label = "a"`, `label in (…)`, joined by `or`, with an
+//!   optional `and space = currentSpace()`), a `spaces`/`space` parameter other than empty,
+//!   `@self` or `currentSpace()`, or no valid label (`labels`/`label`, split on commas and
+//!   whitespace, ASCII-lowercased, each matching `^[a-z0-9][a-z0-9_.:-]{0,99}$`; at most
+//!   [`SITE_LISTING_MAX_LABELS`]); its `max` (or `maxResults`) is used if it is 1..=100, capped
+//!   at [`SITE_LISTING_MAX`], else [`SITE_LISTING_DEFAULT_MAX`];
+//! - it contains any element other than its direct `ac:parameter`s (a `ri:page`, a body, a
+//!   nested macro), a parameter the reader cannot decode, or more than
+//!   [`SITE_LISTING_PARAM_BYTES`] of kept parameter text;
+//! - the body already has [`MAX_SITE_LISTINGS`] stubs.
+//!
+//! Listing macros nested inside a listing macro are never stubbed (the outer one decides).
+//! A stub inside an element removed later (e.g. a panel naming a hidden page) goes with it,
+//! and so does its entry in `listings`: stub indexes are always `0..listings.len()`, in
+//! document order, one stub each. A stubbed macro is not counted as removed.
+//!
+//! Deliberately not done: evaluating listings (the caller does, with the caller's own
+//! visibility), deciding visibility (the caller's predicate does), plain HTML `<a href>` links
+//! whose URL names another page, titles written as plain text in the parameters of macros
+//! outside the listing set, and HTML named entities (`&eacute;`) inside attribute values, which
+//! are kept literally (so such a title matches no real title, and the caller should treat an
+//! unknown title as hidden). A `kbgate-listing` macro already present in the input is copied
+//! like any other macro (the renderer can only fill it with the caller's own lists).
 //!
 //! # Layout
-//! - `names`: which elements and macros matter, and the references an element names.
-//! - `walk`: the single pass shared by scanning and rewriting.
+//! - `names`: which elements and macros matter, the references an element names, and the
+//!   site-mode reading of listing macro parameters.
+//! - `walk`: the single pass shared by scanning and both rewriting modes.
 
+mod label_cql;
 mod names;
 mod walk;
 
@@ -43,6 +75,10 @@ mod tests;
 mod tests_errors;
 #[cfg(test)]
 mod tests_prop;
+#[cfg(test)]
+mod tests_site;
+#[cfg(test)]
+mod tests_site_prop;
 
 use std::collections::HashSet;
 
@@ -53,6 +89,25 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// Deepest element nesting accepted.
 pub const MAX_DEPTH: usize = 256;
+
+/// Most listing stubs one body gets in site mode; listing macros past it are removed.
+pub const MAX_SITE_LISTINGS: usize = 32;
+
+/// Most labels one site label listing keeps (the first valid ones).
+pub const SITE_LISTING_MAX_LABELS: usize = 10;
+
+/// Most parameter text (raw bytes, over all kept parameters) read from one listing macro in
+/// site mode; a macro with more is removed.
+pub const SITE_LISTING_PARAM_BYTES: usize = 2 * 1024;
+
+/// A label listing's `max` when the body gives none (or an unusable one).
+pub const SITE_LISTING_DEFAULT_MAX: u32 = 10;
+
+/// The largest `max` a label listing gets.
+pub const SITE_LISTING_MAX: u32 = 50;
+
+/// The name of the stub macro the site mode writes.
+pub const SITE_STUB_MACRO: &str = "kbgate-listing";
 
 /// A reference from a body to another content item.
 ///
@@ -101,6 +156,33 @@ pub struct Rewritten {
     pub removed_macros: usize,
 }
 
+/// A listing macro the site evaluates for the caller, in document order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SiteListing {
+    /// `children`: the page's visible children.
+    Children,
+    /// `contentbylabel` / `content-by-label`: visible pages with any of these labels.
+    ByLabel {
+        /// Valid, ASCII-lowercase, distinct labels; 1..=[`SITE_LISTING_MAX_LABELS`] of them.
+        labels: Vec<String>,
+        /// How many pages to list at most: 1..=[`SITE_LISTING_MAX`].
+        max: u32,
+    },
+}
+
+/// A body rewritten for kbgate's KB site.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteRewritten {
+    /// The body with references to hidden content removed and listing stubs in place.
+    pub body: String,
+    /// What stub `N` lists, at index `N`; as many entries as stubs in `body`.
+    pub listings: Vec<SiteListing>,
+    /// As [`Rewritten::removed_links`].
+    pub removed_links: usize,
+    /// As [`Rewritten::removed_macros`]; stubbed macros are not counted.
+    pub removed_macros: usize,
+}
+
 /// Why a body was refused. No variant carries body text: the proxy answers 502 and logs the
 /// variant only. (quick-xml's own errors are not kept as a source because they quote tag
 /// names and entity names from the body.)
@@ -136,7 +218,7 @@ pub fn scan_storage(xhtml: &str) -> Result<StorageRefs, StorageError> {
         }
         true
     };
-    walk::walk(xhtml, &mut record, None)?;
+    walk::walk(xhtml, &mut record, None, None)?;
     Ok(StorageRefs { refs })
 }
 
@@ -151,9 +233,31 @@ pub fn rewrite_storage(
 ) -> Result<Rewritten, StorageError> {
     let mut body = String::with_capacity(xhtml.len());
     let mut ask = |r: &ContentRef| visible(r);
-    let removed = walk::walk(xhtml, &mut ask, Some(&mut body))?;
+    let removed = walk::walk(xhtml, &mut ask, Some(&mut body), None)?;
     Ok(Rewritten {
         body,
+        removed_links: removed.links,
+        removed_macros: removed.macros,
+    })
+}
+
+/// Rewrites a storage-format body for kbgate's KB site: as [`rewrite_storage`], except that
+/// outermost `children` / `contentbylabel` macros with safe parameters become stubs the
+/// caller fills from [`SiteRewritten::listings`] (rules in the module documentation).
+///
+/// `visible` is asked about exactly what [`rewrite_storage`] asks about (so [`scan_storage`]
+/// still lists it), and the call fails exactly when [`rewrite_storage`] fails.
+pub fn rewrite_storage_for_site(
+    xhtml: &str,
+    visible: &dyn Fn(&ContentRef) -> bool,
+) -> Result<SiteRewritten, StorageError> {
+    let mut body = String::with_capacity(xhtml.len());
+    let mut listings = Vec::new();
+    let mut ask = |r: &ContentRef| visible(r);
+    let removed = walk::walk(xhtml, &mut ask, Some(&mut body), Some(&mut listings))?;
+    Ok(SiteRewritten {
+        body,
+        listings,
         removed_links: removed.links,
         removed_macros: removed.macros,
     })

@@ -15,12 +15,25 @@
 //!   of the target (an empty body stays empty: a hidden title is never shown);
 //! - listing and include macros (`contentbylabel`, `pagetree`, `include`, …) and every macro
 //!   kbgate does not know render nothing; `children` lists only `RenderContext::children`;
+//! - a listing stub (`kbgate-listing`, written by the storage rewriter's site mode,
+//!   `crate::filter::storage::rewrite_storage_for_site`) with an `index` parameter `N`
+//!   lists only `RenderContext::listings[N]`, the caller's own visible articles for that
+//!   stub; a missing, malformed or out-of-range index, or an empty list, renders nothing, and
+//!   nothing else inside the stub is ever shown. A stub written by a body's author can
+//!   therefore only show lists the caller already sees;
 //! - bounded: input over [`MAX_INPUT_BYTES`], nesting deeper than [`MAX_DEPTH`] or output
 //!   over [`MAX_OUTPUT_BYTES`] is an error; the pass is linear. Errors carry no body text.
 //!
-//! Deliberately not done: evaluating listing macros other than `children`, rendering
-//! external images (`ri:url` in `ac:image`), emoticons, user mentions (rendered as nothing),
-//! task lists beyond a plain list, and layout beyond plain `div`s.
+//! Site mode, end to end: the site handler rewrites the body with
+//! `rewrite_storage_for_site` (which replaces safe `children` / `contentbylabel` macros by
+//! stubs and returns one `SiteListing` per stub), evaluates each listing against the
+//! caller's visibility into a (title, url) list, and passes the lists as
+//! [`RenderContext::listings`], index for index.
+//!
+//! Deliberately not done: evaluating listings (the caller does; `contentbylabel` in a body
+//! that was not rewritten for the site renders nothing), rendering external images (`ri:url`
+//! in `ac:image`), emoticons, user mentions (rendered as nothing), task lists beyond a plain
+//! list, and layout beyond plain `div`s.
 
 use quick_xml::errors::{Error as XmlError, IllFormedError};
 use quick_xml::events::{BytesStart, Event};
@@ -51,6 +64,9 @@ pub struct RenderContext<'a> {
     pub attachment_url: &'a dyn Fn(&AttachmentRef) -> Option<String>,
     /// The visible children of this page, for the `children` macro (title, url), in order.
     pub children: &'a [(String, String)],
+    /// For each listing stub index `N` (see the module documentation), the caller's visible
+    /// articles (title, url) the stub lists, in order. Empty when the body has no stubs.
+    pub listings: &'a [Vec<(String, String)>],
 }
 
 /// The page (or blog post) a link or attachment names.
@@ -195,6 +211,8 @@ enum MacroKind {
     /// A panel, with its fixed class.
     Panel(&'static str),
     Expand,
+    /// A `kbgate-listing` stub: renders `RenderContext::listings[index]` at its end tag.
+    Listing,
 }
 
 /// A rendered macro's parameters, as far as kbgate uses them.
@@ -202,6 +220,8 @@ enum MacroKind {
 struct Params {
     language: String,
     title: String,
+    /// A listing stub's `index`.
+    index: String,
 }
 
 /// Which parameter an `ac:parameter` is collecting text for.
@@ -209,6 +229,7 @@ struct Params {
 enum ParamName {
     Language,
     Title,
+    Index,
 }
 
 /// What to do at an element's end tag.
@@ -305,6 +326,10 @@ impl Renderer<'_, '_> {
             self.suppress = self.suppress.saturating_sub(1);
         }
         match frame.close {
+            Close::Macro {
+                kind: MacroKind::Listing,
+                params,
+            } => self.write_listing(&params.index),
             Close::Nothing | Close::Macro { .. } => {}
             Close::Tag(tag) => {
                 self.out.push_str("</");
@@ -354,6 +379,7 @@ impl Renderer<'_, '_> {
                 let value = match name {
                     ParamName::Language => &mut params.language,
                     ParamName::Title => &mut params.title,
+                    ParamName::Index => &mut params.index,
                 };
                 if value.len() + text.len() <= MAX_PARAM_BYTES {
                     value.push_str(text);

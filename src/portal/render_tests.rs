@@ -35,12 +35,29 @@ fn children() -> Vec<(String, String)> {
     ]
 }
 
+/// The caller's lists for listing stubs 0, 1 (empty) and 2.
+pub(super) fn listings() -> Vec<Vec<(String, String)>> {
+    vec![
+        vec![
+            (
+                "Listed <one> & \"q\"".to_owned(),
+                "/kb/articles/301?a=1&b=2".to_owned(),
+            ),
+            ("Listed two".to_owned(), "/kb/articles/302".to_owned()),
+        ],
+        vec![],
+        vec![("Listed three".to_owned(), "/kb/articles/303".to_owned())],
+    ]
+}
+
 pub(super) fn render(xhtml: &str) -> String {
     let kids = children();
+    let lists = listings();
     let ctx = RenderContext {
         article_url: &article_url,
         attachment_url: &attachment_url,
         children: &kids,
+        listings: &lists,
     };
     let html = render_storage(xhtml, &ctx).unwrap_or_else(|e| panic!("{e}: {xhtml}"));
     assert_safe(&html);
@@ -52,6 +69,7 @@ pub(super) fn render_err(xhtml: &str) -> RenderError {
         article_url: &article_url,
         attachment_url: &attachment_url,
         children: &[],
+        listings: &[],
     };
     render_storage(xhtml, &ctx).expect_err("must be refused")
 }
@@ -103,6 +121,7 @@ const CLASSES: &[&str] = &[
     "kb-code",
     "kb-noformat",
     "kb-children",
+    "kb-listing",
     "kb-tasks",
 ];
 
@@ -328,6 +347,7 @@ fn the_callback_is_asked_with_the_decoded_title_and_space() {
         article_url: &record,
         attachment_url: &attachment_url,
         children: &[],
+        listings: &[],
     };
     render_storage(
         r#"<ac:link><ri:page ri:space-key="KB" ri:content-title="A &amp; B &#233;"/></ac:link>"#,
@@ -416,6 +436,7 @@ fn children_macro_lists_only_the_callers_visible_children() {
         article_url: &article_url,
         attachment_url: &attachment_url,
         children: &[],
+        listings: &[],
     };
     let none = render_storage(r#"<ac:structured-macro ac:name="children"/>"#, &ctx).unwrap();
     assert_eq!(none, "");

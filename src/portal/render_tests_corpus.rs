@@ -56,6 +56,7 @@ fn output_beyond_the_cap_is_refused_rather_than_truncated() {
         article_url: &article_url,
         attachment_url: &attachment_url,
         children: &kids,
+        listings: &[],
     };
     let body = "<ac:structured-macro ac:name=\"children\"/>".repeat(40);
     assert_eq!(
@@ -147,11 +148,13 @@ mod simulator {
                 article_url: &article_url,
                 attachment_url: &attachment_url,
                 children: &kids,
+                listings: &[],
             };
             let all_hidden = RenderContext {
                 article_url: &hidden,
                 attachment_url: &hidden_att,
                 children: &[],
+                listings: &[],
             };
             for ctx in [&shared_view, &all_hidden] {
                 let html = render_storage(body, ctx).unwrap_or_else(|e| panic!("{id}: {e}"));

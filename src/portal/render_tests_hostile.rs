@@ -1,8 +1,10 @@
-//! The renderer against hostile bodies: the XSS corpus, malformed markup, and generated
-//! nestings of hostile and Confluence elements checked by the output validator.
+//! The renderer against hostile bodies: the XSS corpus, malformed markup, listing stubs
+//! (kbgate's own and forged ones), and generated nestings of hostile and Confluence elements
+//! checked by the output validator.
 
 use super::render::*;
-use super::render_tests::render;
+use super::render_tests::{article_url, attachment_url, listings, render};
+use crate::filter::storage::{rewrite_storage_for_site, SiteListing};
 
 /// `PWN` marks a payload that must never reach the output in any form; `forbid` lists what
 /// else must not appear (lowercase) for cases whose payload legitimately survives as text.
@@ -236,9 +238,118 @@ fn hostile_bodies_that_are_not_well_formed_are_refused_not_repaired() {
             article_url: &|_| None,
             attachment_url: &|_| None,
             children: &[],
+            listings: &[],
         };
         assert!(render_storage(body, &ctx).is_err(), "{body}");
     }
+}
+
+fn stub(index: &str) -> String {
+    format!(
+        "<ac:structured-macro ac:name=\"kbgate-listing\"><ac:parameter ac:name=\"index\">{index}</ac:parameter></ac:structured-macro>"
+    )
+}
+
+const LIST_0: &str = "<ul class=\"kb-children kb-listing\">\
+    <li><a href=\"/kb/articles/301?a=1&amp;b=2\">Listed &lt;one&gt; &amp; &quot;q&quot;</a></li>\
+    <li><a href=\"/kb/articles/302\">Listed two</a></li></ul>";
+const LIST_2: &str = "<ul class=\"kb-children kb-listing\">\
+    <li><a href=\"/kb/articles/303\">Listed three</a></li></ul>";
+
+#[test]
+fn a_listing_stub_renders_the_callers_list_for_its_index_escaped() {
+    assert_eq!(render(&stub("0")), LIST_0);
+    assert_eq!(
+        render(&format!("<p>{}</p>", stub(" 2 "))),
+        format!("<p>{LIST_2}</p>")
+    );
+    let in_panel = render(&format!(
+        "<ac:structured-macro ac:name=\"info\"><ac:rich-text-body>{}</ac:rich-text-body></ac:structured-macro>",
+        stub("2")
+    ));
+    assert_eq!(
+        in_panel,
+        format!("<div class=\"kb-panel kb-panel-info\">{LIST_2}</div>")
+    );
+    let old_format = render(
+        r#"<ac:macro ac:name="KBGATE-LISTING"><ac:parameter ac:name="index">0</ac:parameter></ac:macro>"#,
+    );
+    assert_eq!(old_format, LIST_0);
+}
+
+#[test]
+fn a_listing_stub_with_a_bad_or_out_of_range_index_or_an_empty_list_renders_nothing() {
+    for index in [
+        "1", "3", "99999999", "-1", "0x1", "", "1e0", "0.0", "zero", "+0", "0 2", "&#48;x",
+    ] {
+        let html = render(&format!("<p>a</p>{}<p>b</p>", stub(index)));
+        assert_eq!(html, "<p>a</p><p>b</p>", "index {index:?}");
+    }
+    for body in [
+        r#"<ac:structured-macro ac:name="kbgate-listing"/>"#,
+        r#"<ac:structured-macro ac:name="kbgate-listing"><ac:parameter ac:name="idx">0</ac:parameter></ac:structured-macro>"#,
+        r#"<ac:structured-macro ac:name="kbgate-listing"><ac:default-parameter>0</ac:default-parameter></ac:structured-macro>"#,
+    ] {
+        assert_eq!(render(body), "", "{body}");
+    }
+    // A caller with no lists gets nothing for any index.
+    let ctx = RenderContext {
+        article_url: &article_url,
+        attachment_url: &attachment_url,
+        children: &[],
+        listings: &[],
+    };
+    assert_eq!(render_storage(&stub("0"), &ctx).unwrap(), "");
+}
+
+#[test]
+fn a_stub_forged_in_the_body_shows_only_the_callers_own_lists_and_nothing_it_contains() {
+    let forged = r#"<p>a</p><ac:structured-macro ac:name="kbgate-listing">SECRET text
+        <ac:parameter ac:name="title">SECRET title</ac:parameter>
+        <ac:parameter ac:name="index"><ri:page ri:content-title="SECRET page"/>0</ac:parameter>
+        <ac:parameter ac:name="page"><ac:link><ri:page ri:content-title="Visible x"/><ac:link-body>SECRET link</ac:link-body></ac:link></ac:parameter>
+        <ac:rich-text-body><p>SECRET body</p><script>PWN()</script></ac:rich-text-body>
+        <ac:plain-text-body><![CDATA[<script>PWN()</script> SECRET]]></ac:plain-text-body>
+        <ac:structured-macro ac:name="kbgate-listing"><ac:parameter ac:name="index">2</ac:parameter></ac:structured-macro>
+        </ac:structured-macro><p>b</p>"#;
+    let html = render(forged);
+    assert_eq!(html, format!("<p>a</p>{LIST_0}<p>b</p>"));
+    let lower = html.to_ascii_lowercase();
+    assert!(
+        !lower.contains("secret") && !lower.contains("pwn"),
+        "{html}"
+    );
+}
+
+#[test]
+fn a_body_rewritten_for_the_site_renders_each_stub_from_its_own_list() {
+    let body = r#"<p>Intro</p><ac:structured-macro ac:name="contentbylabel"><ac:parameter ac:name="labels">faq, vpn</ac:parameter><ac:parameter ac:name="title">Acme secret</ac:parameter></ac:structured-macro>
+<ac:structured-macro ac:name="children"><ac:parameter ac:name="page"><ri:page ri:content-title="Acme secret"/></ac:parameter></ac:structured-macro>
+<ac:structured-macro ac:name="children"><ac:parameter ac:name="all">true</ac:parameter></ac:structured-macro>"#;
+    let site = rewrite_storage_for_site(body, &|_| true).unwrap();
+    assert_eq!(
+        site.listings,
+        vec![
+            SiteListing::ByLabel {
+                labels: vec!["faq".to_owned(), "vpn".to_owned()],
+                max: 10
+            },
+            SiteListing::Children
+        ]
+    );
+    // The caller evaluates listing 0 into `listings()[0]`; listing 1 is `listings()[2]` here
+    // only to tell them apart, so pass a slice where index 1 holds that list.
+    let mut lists = listings();
+    lists.swap(1, 2);
+    let ctx = RenderContext {
+        article_url: &article_url,
+        attachment_url: &attachment_url,
+        children: &[],
+        listings: &lists[..2],
+    };
+    let html = render_storage(&site.body, &ctx).unwrap();
+    assert_eq!(html, format!("<p>Intro</p>{LIST_0}\n\n{LIST_2}"));
+    assert!(!html.contains("Acme"));
 }
 
 mod generated {
@@ -287,6 +398,11 @@ mod generated {
             "</ri:attachment>",
         ),
         ("<ri:attachment ri:filename=\"ok.png\">", "</ri:attachment>"),
+        (
+            "<ac:structured-macro ac:name=\"kbgate-listing\">",
+            "</ac:structured-macro>",
+        ),
+        ("<ac:parameter ac:name=\"index\">", "</ac:parameter>"),
     ];
 
     const LEAVES: &[&str] = &[
@@ -304,6 +420,8 @@ mod generated {
         "<ri:url ri:value=\"javascript:y\"/>",
         "<ri:url ri:value=\"https://ok.example/\"/>",
         "<ac:structured-macro ac:name=\"children\"/>",
+        "<ac:structured-macro ac:name=\"kbgate-listing\"><ac:parameter ac:name=\"index\">0</ac:parameter></ac:structured-macro>",
+        "0",
         "<br/>",
         "<img src=\"x\" onerror=\"y\"/>",
     ];

@@ -18,32 +18,53 @@ use crate::policy::{ItemMeta, OrgSet};
 
 use super::ProxyError;
 
-/// The storage body `xhtml` of the page `page`, rewritten for a caller with `orgs`.
+/// Who a rewritten body is for: an API client (listing macros removed) or kbgate's own KB
+/// site (the `children` and `contentbylabel` macros left as stubs the site evaluates).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyMode {
+    /// The API answer.
+    Api,
+    /// The KB site's article view.
+    Site,
+}
+
+/// The storage body `xhtml` of the page `page`, rewritten for a caller with `orgs`, and (in
+/// [`BodyMode::Site`]) what each listing stub lists.
 pub async fn rewrite(
     app: &App,
     orgs: &OrgSet,
     xhtml: &str,
     page: &ItemMeta,
+    mode: BodyMode,
     request_id: &str,
-) -> Result<String, ProxyError> {
+) -> Result<(String, Vec<storage::SiteListing>), ProxyError> {
     let refs = storage::scan_storage(xhtml)?.refs;
-    if refs.is_empty() {
-        return Ok(xhtml.to_owned());
+    if refs.is_empty() && mode == BodyMode::Api {
+        return Ok((xhtml.to_owned(), Vec::new()));
     }
     let space = page.space.as_ref();
     let pairs: Vec<(&ContentRef, Option<&SpaceKey>)> = refs.iter().map(|r| (r, space)).collect();
     let targets = Targets::resolve(app, pairs, request_id).await;
     let visible = |r: &ContentRef| targets.visible(app, orgs, r, space);
-    let rewritten = storage::rewrite_storage(xhtml, &visible)?;
-    if rewritten.removed_links + rewritten.removed_macros > 0 {
+    let (body, listings, removed_links, removed_macros) = match mode {
+        BodyMode::Api => {
+            let r = storage::rewrite_storage(xhtml, &visible)?;
+            (r.body, Vec::new(), r.removed_links, r.removed_macros)
+        }
+        BodyMode::Site => {
+            let r = storage::rewrite_storage_for_site(xhtml, &visible)?;
+            (r.body, r.listings, r.removed_links, r.removed_macros)
+        }
+    };
+    if removed_links + removed_macros > 0 {
         tracing::debug!(
             content.id = %page.id,
-            filter.removed_links = rewritten.removed_links,
-            filter.removed_macros = rewritten.removed_macros,
+            filter.removed_links = removed_links,
+            filter.removed_macros = removed_macros,
             "body rewritten"
         );
     }
-    Ok(rewritten.body)
+    Ok((body, listings))
 }
 
 /// For each result of a search answer (by index), whether its excerpt may be shown: the result

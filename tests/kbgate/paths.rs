@@ -40,7 +40,8 @@ async fn ambiguous_and_unknown_targets_are_refused_and_never_forwarded() {
         ("/wiki/rest/api/label?name=org-acme", &[404]),
         ("/wiki/rest/api/contentbody/convert/view", &[404]),
         ("/gateway/api/graphql", &[404]),
-        ("/", &[404]),
+        ("/index.html", &[404]),
+        ("/articles", &[404]),
         (
             "/wiki/rest/api/search?cql=type%3Dpage&cqlcontext=%7B%7D",
             &[400],

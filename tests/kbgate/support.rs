@@ -20,6 +20,14 @@ static SCANNED_BY_ROUTE: std::sync::Mutex<std::collections::BTreeMap<&'static st
 /// kbgate's route name for a request target, as the proxy classifies it.
 fn route_of(target: &str) -> &'static str {
     use kbgate::route::{classify_for, Site};
+    let path = target.split('?').next().unwrap_or(target);
+    match path {
+        "/" => return "site_home",
+        "/search" => return "site_search",
+        "/_kbgate/site.css" => return "site_css",
+        p if p.starts_with("/articles/") => return "site_article",
+        _ => {}
+    }
     let Ok(uri) = target.parse::<http::Uri>() else {
         return "refused";
     };
@@ -336,11 +344,13 @@ impl LeakOracle {
         let decoded = percent_encoding::percent_decode_str(&unescaped.replace('+', " "))
             .decode_utf8_lossy()
             .into_owned();
+        let text = html_text(&raw);
         vec![
             raw.to_lowercase(),
             unhl.to_lowercase(),
             unescaped.to_lowercase(),
             decoded.to_lowercase(),
+            text.to_lowercase(),
         ]
     }
 
@@ -370,6 +380,28 @@ impl LeakOracle {
             String::from_utf8_lossy(bytes)
         );
     }
+}
+
+/// The text of an HTML page as a reader sees it: tags removed (a `<mark>` may split a
+/// canary), the few entities kbgate writes decoded.
+fn html_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&#45;", "-")
+        .replace("&amp;", "&")
 }
 
 /// Undoes JSON string escapes anywhere in the text (`\uXXXX`, `\"`, `\/`, …).
@@ -407,6 +439,7 @@ fn the_oracle_finds_canaries_in_every_disguise() {
     assert_eq!(o.hits(b"@@@hl@@@CANARY@@@endhl@@@-acme-abc123").len(), 1);
     assert_eq!(o.hits(b"/pages/1/CANARY%2Dacme%2Dabc123").len(), 1);
     assert_eq!(o.hits(b"label canary-acme-abc123").len(), 1);
+    assert_eq!(o.hits(b"<p>CANARY-<mark>acme</mark>-abc123</p>").len(), 1);
     assert!(o
         .hits(b"CANARY-globex-abc123 CANARY-acme-abc124")
         .is_empty());

@@ -23,14 +23,27 @@
 //! The predicate is asked about every reference outside listing macros, in document order,
 //! whatever it answered before: scanning (a predicate that records and says yes) therefore sees
 //! exactly the references rewriting asks about.
+//!
+//! Site mode (a `listings` vector is given) changes rule 1 only: an outermost `children` /
+//! `contentbylabel` macro is still doomed at its start tag, but while it is open a
+//! `names::Candidate` reads its parameters (elements and text are fed to it as they pass; it
+//! keeps at most `SITE_LISTING_PARAM_BYTES`). At its end tag, after the truncation, the
+//! candidate's listing (if any, and if there is room) is pushed and a stub written by kbgate
+//! takes its place. Every frame remembers how many listings existed at its start tag, so a
+//! doomed element truncates `listings` together with the output.
 
 use quick_xml::errors::{Error as XmlError, IllFormedError};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
 // `super` is the storage module itself wherever it is mounted, so these paths survive a move.
-use super::names::{classify, Container, Element};
-use super::{ContentRef, StorageError, MAX_BODY_BYTES, MAX_DEPTH};
+use quick_xml::events::BytesStart;
+
+use super::names::{classify, Candidate, Container, Element};
+use super::{
+    ContentRef, SiteListing, StorageError, MAX_BODY_BYTES, MAX_DEPTH, MAX_SITE_LISTINGS,
+    SITE_STUB_MACRO,
+};
 
 /// How many elements a pass removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -90,6 +103,16 @@ struct Frame {
     container: Option<usize>,
     /// Stack index of the outermost `ri:` element enclosing or being this element.
     outer_ri: Option<usize>,
+    /// Site mode: how many listings existed before the start tag.
+    listings: usize,
+}
+
+/// Site-mode state.
+struct Site<'o> {
+    /// One entry per stub written so far (and still in the output).
+    listings: &'o mut Vec<SiteListing>,
+    /// The outermost `children` / `contentbylabel` macro being read, if any.
+    open: Option<Candidate>,
 }
 
 /// The state of one pass.
@@ -101,14 +124,19 @@ struct Walker<'o, 'p> {
     removed: Removed,
     ask: &'p mut dyn FnMut(&ContentRef) -> bool,
     out: Option<&'o mut String>,
+    /// Site mode, if on.
+    site: Option<Site<'o>>,
 }
 
 /// Walks `xhtml`, asking `ask` about each reference outside listing macros, and appends the
-/// rewritten body to `out` if given. Returns what was removed.
+/// rewritten body to `out` if given. With `listings` (site mode), outermost `children` /
+/// `contentbylabel` macros become stubs and their listings are appended there. Returns what
+/// was removed.
 pub(crate) fn walk(
     xhtml: &str,
     ask: &mut dyn FnMut(&ContentRef) -> bool,
     out: Option<&mut String>,
+    listings: Option<&mut Vec<SiteListing>>,
 ) -> Result<Removed, StorageError> {
     if xhtml.len() > MAX_BODY_BYTES {
         return Err(StorageError::TooLarge);
@@ -134,6 +162,10 @@ pub(crate) fn walk(
         removed: Removed::default(),
         ask,
         out,
+        site: listings.map(|listings| Site {
+            listings,
+            open: None,
+        }),
     };
     w.write(bom);
     let mut pos = 0usize;
@@ -148,16 +180,24 @@ pub(crate) fn walk(
                     return Err(StorageError::TooDeep);
                 }
                 let element = classify(&e)?;
+                w.observe(&e, false);
                 w.start(element, raw);
             }
             Event::Empty(e) => {
                 let element = classify(&e)?;
+                w.observe(&e, true);
                 w.empty(element, raw);
             }
             Event::End(_) => w.end(raw)?,
-            Event::Text(_) | Event::CData(_) | Event::Comment(_) | Event::GeneralRef(_) => {
-                w.write(raw);
+            Event::Text(_) | Event::GeneralRef(_) => w.text(raw, raw, false),
+            Event::CData(_) => {
+                let inner = raw
+                    .strip_prefix("<![CDATA[")
+                    .and_then(|s| s.strip_suffix("]]>"))
+                    .unwrap_or_default();
+                w.text(raw, inner, true);
             }
+            Event::Comment(_) => w.write(raw),
             // No place in a page body; dropping them loses nothing a reader sees.
             Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
             Event::Eof => break,
@@ -193,6 +233,48 @@ impl Walker<'_, '_> {
 
     fn out_len(&self) -> usize {
         self.out.as_deref().map_or(0, String::len)
+    }
+
+    /// Copies text (or CDATA, or an entity) and, in site mode, shows `content` (the CDATA's
+    /// inner text, or the raw text) to the listing macro being read.
+    fn text(&mut self, raw: &str, content: &str, cdata: bool) {
+        self.write(raw);
+        if let Some(candidate) = self.site.as_mut().and_then(|s| s.open.as_mut()) {
+            candidate.text(content, cdata);
+        }
+    }
+
+    /// Site mode: shows a start or empty-element tag to the listing macro being read, before
+    /// the walker pushes it.
+    fn observe(&mut self, e: &BytesStart<'_>, empty: bool) {
+        let depth = self.stack.len();
+        if let Some(candidate) = self.site.as_mut().and_then(|s| s.open.as_mut()) {
+            candidate.element(e, depth == candidate.depth + 1, empty);
+        }
+    }
+
+    /// Site mode: pushes `listing` and writes its stub, unless the body has
+    /// [`MAX_SITE_LISTINGS`] already. Returns whether it did.
+    fn stub(&mut self, listing: SiteListing) -> bool {
+        let Some(site) = self.site.as_mut() else {
+            return false;
+        };
+        let index = site.listings.len();
+        if index >= MAX_SITE_LISTINGS {
+            return false;
+        }
+        site.listings.push(listing);
+        let stub = format!(
+            "<ac:structured-macro ac:name=\"{SITE_STUB_MACRO}\">\
+             <ac:parameter ac:name=\"index\">{index}</ac:parameter></ac:structured-macro>"
+        );
+        self.write(&stub);
+        true
+    }
+
+    /// How many listings exist now (0 outside site mode).
+    fn listings_len(&self) -> usize {
+        self.site.as_ref().map_or(0, |s| s.listings.len())
     }
 
     /// The removal counter of the innermost open element (or the top level).
@@ -244,11 +326,20 @@ impl Walker<'_, '_> {
         let (kind, doomed) = match element {
             Element::Plain => (Kind::Plain, false),
             Element::Container(c) => {
-                let listing = matches!(c, Container::Macro { listing: true });
-                if listing {
+                let listing = match c {
+                    Container::Macro { listing } => listing,
+                    Container::Link | Container::Image => None,
+                };
+                if let Some(kind) = listing {
+                    if self.listing == 0 {
+                        let index = self.stack.len();
+                        if let Some(site) = self.site.as_mut() {
+                            site.open = Candidate::new(index, kind);
+                        }
+                    }
                     self.listing += 1;
                 }
-                (Kind::Container(c), listing)
+                (Kind::Container(c), listing.is_some())
             }
             Element::RiOther => (Kind::Ri, false),
             Element::Ref(_) | Element::Unresolvable => {
@@ -267,6 +358,7 @@ impl Walker<'_, '_> {
             (None, Kind::Ri) => Some(index),
             (None, Kind::Plain | Kind::Container(_)) => None,
         };
+        let listings = self.listings_len();
         self.stack.push(Frame {
             kind,
             mark,
@@ -274,13 +366,27 @@ impl Walker<'_, '_> {
             removed: Removed::default(),
             container,
             outer_ri,
+            listings,
         });
     }
 
     fn empty(&mut self, element: Element, raw: &str) {
         let drop_self = match element {
-            Element::Container(Container::Macro { listing: true }) => {
-                self.removed_here().macros += 1;
+            Element::Container(Container::Macro {
+                listing: Some(kind),
+            }) => {
+                // Outermost in site mode: a macro without parameters.
+                let candidate = match (&self.site, self.listing) {
+                    (Some(_), 0) => Candidate::new(self.stack.len(), kind),
+                    _ => None,
+                };
+                let stubbed = match candidate.and_then(Candidate::finish) {
+                    Some(listing) => self.stub(listing),
+                    None => false,
+                };
+                if !stubbed {
+                    self.removed_here().macros += 1;
+                }
                 true
             }
             Element::Ref(_) | Element::Unresolvable => {
@@ -299,19 +405,50 @@ impl Walker<'_, '_> {
 
     fn end(&mut self, raw: &str) -> Result<(), StorageError> {
         let frame = self.stack.pop().ok_or(StorageError::Unbalanced)?;
-        if frame.kind == Kind::Container(Container::Macro { listing: true }) {
+        if matches!(
+            frame.kind,
+            Kind::Container(Container::Macro { listing: Some(_) })
+        ) {
             self.listing = self.listing.saturating_sub(1);
         }
+        let listing = self.end_site();
         let counted = if frame.doomed {
             if let Some(out) = self.out.as_deref_mut() {
                 out.truncate(frame.mark);
             }
-            frame.kind.one()
+            if let Some(site) = self.site.as_mut() {
+                site.listings.truncate(frame.listings);
+            }
+            let stubbed = match listing {
+                Some(listing) => self.stub(listing),
+                None => false,
+            };
+            if stubbed {
+                Removed::default()
+            } else {
+                frame.kind.one()
+            }
         } else {
             self.write(raw);
             frame.removed
         };
         self.removed_here().add(counted);
         Ok(())
+    }
+
+    /// Site mode, after an end tag popped its frame: ends the parameter being read if the
+    /// frame was one, or, if the frame was the listing macro being read, the listing it
+    /// becomes.
+    fn end_site(&mut self) -> Option<SiteListing> {
+        let depth = self.stack.len();
+        let site = self.site.as_mut()?;
+        let candidate = site.open.as_mut()?;
+        if depth == candidate.depth + 1 {
+            candidate.end_param();
+        }
+        if depth == candidate.depth {
+            return site.open.take().and_then(Candidate::finish);
+        }
+        None
     }
 }

@@ -2,9 +2,12 @@
 //! structures (`ac:link`, `ac:image`, `ri:` references, macros), unwrapped or suppressed.
 //!
 //! Guarantees: every tag written here is a fixed string; the only attribute values written
-//! are validated numbers (`colspan`, `rowspan`), escaped URLs that passed `safe_href` and
-//! kbgate's own class names. Element names are compared ASCII case-insensitively, so
-//! `<SCRIPT>` is `<script>`. Deliberately not done: any attribute not named above.
+//! are validated numbers (`colspan`, `rowspan`), escaped URLs that passed `safe_href` or came
+//! from the caller (`children`, listing stubs) and kbgate's own class names. Element names
+//! are compared ASCII case-insensitively, so `<SCRIPT>` is `<script>`. A `kbgate-listing`
+//! stub (site mode of the storage rewriter) reads only its `index` parameter and renders the
+//! caller's list for it, as the `children` macro renders the caller's children.
+//! Deliberately not done: any attribute not named above.
 
 use quick_xml::events::BytesStart;
 
@@ -12,6 +15,7 @@ use super::{
     AttachmentRef, Close, ContentId, Frame, LinkTarget, MacroKind, ParamName, Params, RenderError,
     Renderer, SpaceKey, Target, MAX_PARAM_BYTES,
 };
+use crate::filter::storage::SITE_STUB_MACRO;
 use crate::portal::{decode_entities, escape_into, language_class, safe_href};
 
 /// Elements whose contents are never shown (code, styles, embedded documents, forms, media).
@@ -228,9 +232,11 @@ impl Renderer<'_, '_> {
             "panel" => MacroKind::Panel("kb-panel"),
             "expand" => MacroKind::Expand,
             "children" => {
-                self.write_children();
+                self.write_list(self.ctx.children, "kb-children");
                 return Ok(Frame::suppressed(Close::Nothing));
             }
+            // Rendered at its end tag, once its `index` parameter has been read.
+            n if n == SITE_STUB_MACRO => MacroKind::Listing,
             _ => return Ok(Frame::suppressed(Close::Nothing)),
         };
         Ok(Frame::keep(Close::Macro {
@@ -254,6 +260,8 @@ impl Renderer<'_, '_> {
                 let param = attr(e, b"ac:name")?.unwrap_or_default();
                 let wanted = match (param.trim(), kind) {
                     ("language", MacroKind::Code) => Some(ParamName::Language),
+                    ("index", MacroKind::Listing) => Some(ParamName::Index),
+                    (_, MacroKind::Listing) => None,
                     ("title", _) => Some(ParamName::Title),
                     _ => None,
                 };
@@ -310,14 +318,31 @@ impl Renderer<'_, '_> {
         }
     }
 
-    /// The `children` macro: the caller's visible children, as kbgate links.
-    fn write_children(&mut self) {
-        let children = self.ctx.children;
-        if children.is_empty() {
+    /// A listing stub's end: the caller's list for `index` (digits only), if there is one.
+    pub(super) fn write_listing(&mut self, index: &str) {
+        let index = index.trim();
+        if index.is_empty() || index.len() > 6 || !index.bytes().all(|b| b.is_ascii_digit()) {
             return;
         }
-        self.out.push_str("<ul class=\"kb-children\">");
-        for (title, url) in children {
+        let list = index
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| self.ctx.listings.get(n));
+        if let Some(list) = list {
+            self.write_list(list, "kb-children kb-listing");
+        }
+    }
+
+    /// The caller's (title, url) list as kbgate links, under one of kbgate's fixed classes;
+    /// an empty list writes nothing.
+    fn write_list(&mut self, items: &[(String, String)], class: &'static str) {
+        if items.is_empty() {
+            return;
+        }
+        self.out.push_str("<ul class=\"");
+        self.out.push_str(class);
+        self.out.push_str("\">");
+        for (title, url) in items {
             self.out.push_str("<li><a href=\"");
             escape_into(&mut self.out, url);
             self.out.push_str("\">");

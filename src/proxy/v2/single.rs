@@ -100,7 +100,12 @@ pub(super) async fn single(
     let visible = |id: &str| decisions.get(id).copied().unwrap_or(false);
 
     let rewritten = match scan.storage_body(&body)? {
-        Some(xhtml) => Some(body_rewrite::rewrite(app, orgs, &xhtml, &meta, request_id).await?),
+        Some(xhtml) => {
+            let mode = body_rewrite::BodyMode::Api;
+            let (body, _) =
+                body_rewrite::rewrite(app, orgs, &xhtml, &meta, mode, request_id).await?;
+            Some(body)
+        }
         None => None,
     };
     let rewritten_adf = match scan.adf_body(&body)? {
