@@ -13,5 +13,11 @@ echo "$body" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["si
 if echo "$body" | grep -qi "canary-globex\|canary-initech\|canary-internal\|canary-eng"; then echo "LEAK in demo"; exit 1; fi
 status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$demo_port/wiki/rest/api/search?cql=type=page")
 [ "$status" = 401 ] || { echo "no token gave $status"; exit 1; }
+site=$(curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$demo_port/search?q=vpn")
+echo "$site" | grep -q 'id="results"' || { echo "the KB site shows no results"; exit 1; }
+if echo "$site" | grep -qi "canary-globex\|canary-initech\|canary-internal\|canary-eng"; then echo "LEAK in the KB site"; exit 1; fi
+echo "the KB site answers: $(echo "$site" | grep -o 'Results [^<]*')"
+status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: text/html' "http://127.0.0.1:$demo_port/")
+[ "$status" = 302 ] || { echo "a signed-out browser got $status, want 302 to sign in"; exit 1; }
 stop_demo
 echo "demo smoke test passed"

@@ -19,10 +19,7 @@ use super::handlers::{self, Page};
 use super::model::{Branding, Chrome, MessagePage, Viewer};
 use super::{pages, respond};
 use crate::app::App;
-use crate::auth::AuthError;
 use crate::config::SiteSettings;
-use crate::confluence::UpstreamError;
-use crate::orgs::OrgsError;
 use crate::proxy::{self, ProxyError};
 use crate::response::Body;
 
@@ -140,23 +137,10 @@ fn chrome(site: &Site, viewer: Option<Viewer>) -> Chrome {
     }
 }
 
-/// kbgate's page for a failure: fixed text by kind, never the error's own text.
+/// kbgate's page for a failure: the API's status for the error, and fixed text by status
+/// (never the error's own text).
 fn error_page(chrome: &Chrome, csp: &str, err: &ProxyError, request_id: &str) -> Response<Body> {
-    let status = match err {
-        ProxyError::NotFound
-        | ProxyError::Route(crate::route::RouteError::NotFound)
-        | ProxyError::Filter(crate::filter::FilterError::Hidden) => StatusCode::NOT_FOUND,
-        ProxyError::Auth(AuthError::KeysUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
-        ProxyError::Auth(_) => StatusCode::UNAUTHORIZED,
-        ProxyError::Orgs(OrgsError::GroupsOverage) => StatusCode::FORBIDDEN,
-        ProxyError::Orgs(_) => StatusCode::SERVICE_UNAVAILABLE,
-        ProxyError::Route(_) | ProxyError::Cql(_) | ProxyError::QueryRefusedUpstream => {
-            StatusCode::BAD_REQUEST
-        }
-        ProxyError::Upstream(UpstreamError::Timeout) => StatusCode::GATEWAY_TIMEOUT,
-        _ => StatusCode::BAD_GATEWAY,
-    };
-    message(chrome, csp, status, request_id)
+    message(chrome, csp, err.status_and_message().0, request_id)
 }
 
 /// The message page for `status`.

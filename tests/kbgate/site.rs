@@ -515,3 +515,44 @@ async fn listing_macros_are_evaluated_for_the_reader_and_list_only_their_article
     assert!(by_label_b.iter().all(|id| bob.visible.contains(id)));
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_confluence_misbehaves_every_page_is_kbgates_own_error_page() {
+    use kbgate::sim::Fault;
+    let stack = Stack::start().await;
+    let alice = stack.customer("alice");
+    // Own-org canaries count too: an error page carries no upstream byte at all.
+    let everything = crate::support::LeakOracle::new(stack.inner.sim.corpus().all_canaries());
+    let faults = [
+        Fault::InvalidJson,
+        Fault::Gzip,
+        Fault::Truncated,
+        Fault::ServerError,
+        Fault::WrongContentType,
+        Fault::WrongShape,
+        Fault::DuplicateKeys,
+    ];
+    for fault in faults {
+        let name = format!("{fault:?}");
+        stack.inner.sim.set_fault(Some(fault));
+        for target in ["/", "/search?q=vpn", "/articles/100005"] {
+            let raw = alice.get(&stack, target).await;
+            everything.assert_clean(&raw.bytes, &format!("{name} {target}"));
+            assert_site_headers(&raw, &format!("{name} {target}"));
+            if name == "WrongShape" && raw.status == 200 {
+                continue;
+            }
+            assert_eq!(raw.status, 502, "{name} {target}");
+            let html = String::from_utf8_lossy(&raw.body);
+            assert!(
+                html.contains("Something went wrong"),
+                "{name} {target}: {html}"
+            );
+            let id = raw.header("x-request-id").unwrap();
+            assert!(html.contains(&id), "the page quotes the request id");
+        }
+    }
+    stack.inner.sim.set_fault(None);
+    assert_eq!(alice.get(&stack, "/articles/100005").await.status, 200);
+    stack.stop().await;
+}
