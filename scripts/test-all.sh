@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every kbgate test suite on a fresh machine. Installs what it needs itself.
 #   scripts/test-all.sh            # everything CI runs
+#   KBGATE_BENCH=1 scripts/test-all.sh  # also a quick run of the filter benchmark (release build)
 #   KBGATE_LONG=1 scripts/test-all.sh   # also the long soak/fuzz runs (not in CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,8 +51,13 @@ scripts/client-tests.sh
 step "browser login against a real OpenID provider (oidc-provider on loopback)"
 scripts/oidc-tests.sh
 
-step "filter benchmark (quick)"
-cargo bench --locked --bench filter -- --sample-count 20 2>&1 | tail -n 20
+step "the KB site in real headless Chromium (Debian chromium + chromium-driver)"
+scripts/browser-tests.sh
+
+if [ "${KBGATE_BENCH:-0}" = "1" ]; then
+  step "filter benchmark (quick)"
+  cargo bench --locked --bench filter -- --sample-count 20 2>&1 | tail -n 20
+fi
 
 if [ "${KBGATE_LONG:-0}" = "1" ]; then
   step "long runs"

@@ -14,9 +14,8 @@ use http::{HeaderValue, Response, StatusCode};
 
 use crate::response::{self, Body};
 
-/// The CSP of login pages: nothing but inline styles.
-pub const PAGE_CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; \
+/// The CSP of login pages: the KB site's stylesheet and nothing else (no inline anything).
+pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; frame-ancestors 'none'; \
                             base-uri 'none'; form-action 'self'";
 
 fn hygiene(resp: &mut Response<Body>, request_id: &str, cookies: Vec<HeaderValue>) {
@@ -65,9 +64,8 @@ pub fn html(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;\
-         padding:0 1rem;line-height:1.5;color:#1a1a1a}}a{{color:#0b57d0}}</style></head>\
-         <body><main><h1>{title}</h1><p>{message}</p>{link}\
+         <link rel=\"stylesheet\" href=\"/_kbgate/site.css\"></head>\
+         <body><main id=\"main\"><h1>{title}</h1><p>{message}</p>{link}\
          <p><small>Request id: {id}</small></p></main></body></html>\n",
         title = escape(title),
         message = escape(message),

@@ -3,7 +3,7 @@
 //!
 //! Paths (GET/HEAD; others answer 405): `/` home, `/search?q=&start=` results,
 //! `/articles/{id}` an article, `/articles/by-title?space=&title=` a link by title (302 to the
-//! article), `/_kbgate/site.css` the stylesheet. A browser without a session is sent to sign
+//! article), `/_kbgate/site.css` the stylesheet, `/favicon.ico` (204: no icon). A browser without a session is sent to sign
 //! in; an API client gets a 401 page.
 //!
 //! Guarantees: pages are built only from filtered API answers ([`crate::proxy::site`]); a
@@ -54,6 +54,11 @@ pub async fn route<B>(app: &App, req: &Request<B>, request_id: &str) -> Option<R
     let path = req.uri().path();
     if path == STYLESHEET_PATH {
         return Some(respond::css(site.stylesheet.clone(), request_id));
+    }
+    if path == "/favicon.ico" {
+        // Every browser asks; the site has no icon, and says so without a body.
+        let empty = respond::html(StatusCode::NO_CONTENT, String::new(), request_id, &site.csp);
+        return Some(empty);
     }
     let page = Page::of(path, req.uri().query())?;
     let span = tracing::info_span!(

@@ -231,9 +231,31 @@ fn authorize(state: &State, params: &Params) -> Reply {
     redirect(format!("{redirect_uri}{sep}{}", query.finish()))
 }
 
-/// The page shown when authorize has no `login_hint`: one link per demo customer.
+/// The page shown when authorize has no `login_hint`: the demo's sign-in page. One list per
+/// organization (in the order the demo customers name them; "No organization" for a customer in
+/// none, "Acme and Globex" for one in both), each customer a link `id="login-<name>"` to this
+/// same authorize request plus `login_hint=<name>`. Plain HTML, no script.
 fn chooser(state: &State, params: &Params) -> Reply {
-    let mut links = String::new();
+    /// The chooser's heading for a customer in `orgs`: "No organization", "Acme", or
+    /// "Acme and Globex" (names capitalized, the last two joined by "and").
+    fn org_group_name(orgs: &[String]) -> String {
+        let names: Vec<String> = orgs
+            .iter()
+            .map(|o| {
+                let mut chars = o.chars();
+                match chars.next() {
+                    Some(first) => first.to_uppercase().chain(chars).collect(),
+                    None => String::new(),
+                }
+            })
+            .collect();
+        match names.split_last() {
+            None => "No organization".to_owned(),
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        }
+    }
+    let mut groups: Vec<(String, String)> = Vec::new();
     for c in demo_customers() {
         let mut query = form_urlencoded::Serializer::new(String::new());
         for (k, v) in &params.0 {
@@ -243,17 +265,23 @@ fn chooser(state: &State, params: &Params) -> Reply {
         }
         query.append_pair("login_hint", &c.name);
         let href = format!("{}/authorize?{}", state.issuer, query.finish());
-        let orgs = if c.orgs.is_empty() {
-            "no organization".to_owned()
-        } else {
-            c.orgs.join(", ")
-        };
-        links.push_str(&format!(
-            "<li><a href=\"{}\">{} ({}) — {}</a></li>",
-            html_escape(&href),
+        let item = format!(
+            "<li><a id=\"login-{}\" href=\"{}\">{}</a></li>",
             html_escape(&c.name),
-            html_escape(&c.email),
-            html_escape(&orgs)
+            html_escape(&href),
+            html_escape(&c.email)
+        );
+        let group = org_group_name(&c.orgs);
+        match groups.iter_mut().find(|(name, _)| *name == group) {
+            Some((_, items)) => items.push_str(&item),
+            None => groups.push((group, item)),
+        }
+    }
+    let mut lists = String::new();
+    for (name, items) in &groups {
+        lists.push_str(&format!(
+            "<section><h2>{}</h2><ul>{items}</ul></section>",
+            html_escape(name)
         ));
     }
     Reply {
@@ -261,8 +289,15 @@ fn chooser(state: &State, params: &Params) -> Reply {
         content_type: "text/html; charset=utf-8",
         body: Bytes::from(format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <title>Simulated sign-in</title></head><body><main><h1>Simulated identity \
-             provider</h1><p>Sign in as a demo customer:</p><ul>{links}</ul></main></body></html>"
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>Demo sign-in</title><style>body{{font-family:system-ui,sans-serif;\
+             max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a;line-height:1.5}}\
+             h2{{font-size:1.1rem;margin:1.5rem 0 .25rem}}a{{color:#0b57d0}}\
+             .note{{background:#fff4e5;border-left:4px solid #f29900;padding:.5rem .75rem}}\
+             </style></head><body><main><h1>Demo sign-in</h1><p class=\"note\">This page \
+             exists only in the kbgate demo: the simulated identity provider lets you pick a \
+             demo customer instead of signing in with a password.</p><p>Choose a customer; \
+             each organization sees its own knowledge base.</p>{lists}</main></body></html>"
         )),
         headers: vec![("Cache-Control", "no-store".into())],
     }
