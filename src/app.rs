@@ -22,6 +22,23 @@ use crate::proxy::{self, Links, ProxyError};
 use crate::response::{self, Body};
 use crate::server::{self, ConnInfo, ServerOptions};
 
+impl App {
+    /// Refuses a `Host` (or HTTP/2 `:authority`) that is not one of the public hosts (threats
+    /// H2: a request for another site is not ours to answer, and links kbgate writes must not
+    /// follow an attacker's Host). A request with neither (HTTP/1.0) is let through.
+    fn check_host<B>(&self, req: &Request<B>) -> Result<(), ProxyError> {
+        let host = match req.headers().get(http::header::HOST) {
+            Some(v) => v.to_str().ok(),
+            None => req.uri().authority().map(|a| a.as_str()),
+        };
+        match host {
+            None if !req.headers().contains_key(http::header::HOST) => Ok(()),
+            Some(h) if self.allowed_hosts.iter().any(|a| a.eq_ignore_ascii_case(h)) => Ok(()),
+            _ => Err(ProxyError::UnknownHost),
+        }
+    }
+}
+
 /// Why kbgate could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
@@ -57,6 +74,8 @@ pub struct App {
     pub login: Option<crate::login::Login>,
     /// The customer KB site, unless `[site] enabled = false`.
     pub portal: Option<crate::portal::site::Site>,
+    /// The `Host` values kbgate answers (lower case); any other is a 400.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl App {
@@ -113,6 +132,7 @@ impl App {
         Ok(App {
             login,
             portal: crate::portal::site::Site::new(&config.site),
+            allowed_hosts: config.server.allowed_hosts.clone(),
             links: Links::new(&config.server.public_url, upstream.api_prefix()),
             site: match config.upstream.flavor {
                 crate::config::Flavor::Cloud => crate::route::Site::Cloud,
@@ -145,6 +165,11 @@ impl App {
             let outcome = hooks::handle(self, secret, req).await;
             tracing::info!(id = %request_id, status = outcome.status().as_u16(), ?outcome, "webhook");
             return response::empty(outcome.status(), &request_id);
+        }
+        let checked = proxy::check_framing(&req).and_then(|()| self.check_host(&req));
+        if let Err(err) = checked {
+            tracing::info!(id = %request_id, reason = err.reason(), "request refused");
+            return proxy::error::to_response(&err, &request_id);
         }
         if let Some(resp) = crate::login::route(self, &req, &request_id).await {
             return resp;

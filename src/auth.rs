@@ -57,6 +57,10 @@ use store::Lookup;
 use token::JoseHeader;
 use RejectReason as R;
 
+/// Longest a token may still be valid for: an `exp` further away is refused (threats J5: a
+/// token that never expires cannot be revoked by waiting).
+pub const MAX_TOKEN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(366 * 24 * 3600);
+
 /// Largest leeway accepted for `exp`, `nbf` and `iat`.
 pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 /// Claim names the organization claim may not take (kbgate reads them for other purposes).
@@ -295,6 +299,12 @@ impl Verifier {
             .filter(|s| !s.is_empty())
             .ok_or(AuthError::Rejected(R::MissingSub))?;
         let exp = claims.exp.ok_or(AuthError::Rejected(R::MissingExp))?;
+        if exp > now.saturating_add(MAX_TOKEN_LIFETIME.as_secs()) {
+            return Err(AuthError::Rejected(R::LifetimeTooLong));
+        }
+        if claims.security_event {
+            return Err(AuthError::Rejected(R::NotAnAccessToken));
+        }
         let email = if claims.email_verified == Some(false) {
             None
         } else {
@@ -475,5 +485,7 @@ mod tests;
 mod tests_claims;
 #[cfg(test)]
 mod tests_jwks;
+#[cfg(test)]
+mod tests_prop;
 #[cfg(test)]
 mod tests_refresh;

@@ -54,6 +54,9 @@ pub struct ServerSettings {
     pub admin_listen: Option<SocketAddr>,
     /// Public base URL without a trailing slash, e.g. `https://kb.example.com`.
     pub public_url: String,
+    /// The `Host` values (lower-case `host[:port]`) kbgate answers; any other is a 400
+    /// (threats H2). The public URL's host first, then `server.allowed_hosts`.
+    pub allowed_hosts: Vec<String>,
     /// PEM certificate chain and key, when kbgate terminates TLS.
     pub tls: Option<TlsFiles>,
     pub http2: bool,

@@ -42,6 +42,10 @@ pub enum UpstreamError {
     Encoded(String),
     #[error("upstream answer is not JSON")]
     NotJson,
+    #[error(
+        "upstream answer has no length and is not chunked (its end cannot be told from a cut)"
+    )]
+    Unframed,
 }
 
 impl UpstreamError {
@@ -66,6 +70,7 @@ impl UpstreamError {
             UpstreamError::Status(_) => "status",
             UpstreamError::Encoded(_) => "encoded",
             UpstreamError::NotJson => "not_json",
+            UpstreamError::Unframed => "unframed",
         }
     }
 }
@@ -167,7 +172,25 @@ impl Upstream {
                 FetchError::Connect(_) | FetchError::Roots(_) => UpstreamError::Connect(e),
             })?;
         check_answer(fetched.status, &fetched.headers)?;
+        check_framing(&fetched.headers)?;
         Ok(fetched.body)
+    }
+}
+
+/// Refuses a body delimited only by the connection closing (HTTP/1.0 style: neither
+/// `Content-Length` nor chunked): a cut connection would look like a complete answer.
+fn check_framing(headers: &HeaderMap) -> Result<(), UpstreamError> {
+    let chunked = headers
+        .get_all(http::header::TRANSFER_ENCODING)
+        .iter()
+        .any(|v| {
+            v.to_str()
+                .is_ok_and(|v| v.to_ascii_lowercase().contains("chunked"))
+        });
+    if chunked || headers.contains_key(http::header::CONTENT_LENGTH) {
+        Ok(())
+    } else {
+        Err(UpstreamError::Unframed)
     }
 }
 
@@ -206,6 +229,16 @@ fn check_answer(status: StatusCode, headers: &HeaderMap) -> Result<(), UpstreamE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_delimited_only_by_the_connection_closing_is_refused() {
+        assert!(check_framing(&headers(&[("content-length", "12")])).is_ok());
+        assert!(check_framing(&headers(&[("transfer-encoding", "chunked")])).is_ok());
+        assert!(matches!(
+            check_framing(&headers(&[("content-type", "application/json")])),
+            Err(UpstreamError::Unframed)
+        ));
+    }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

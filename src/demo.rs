@@ -73,6 +73,8 @@ pub fn config_toml(sim: &SimHandle, listen: SocketAddr, public_url: &str) -> Str
 [server]
 listen = "{listen}"
 public_url = "{public_url}"
+# The demo answers at 127.0.0.1 and localhost alike.
+allowed_hosts = ["localhost:{port}", "127.0.0.1:{port}"]
 request_timeout = "10s"
 
 [upstream]
@@ -123,6 +125,7 @@ end_session_endpoint = "{issuer}/logout"
         base = sim.base_url(),
         issuer = sim.issuer(),
         jwks = sim.jwks_url(),
+        port = listen.port(),
     )
 }
 

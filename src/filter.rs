@@ -63,6 +63,8 @@ mod tests;
 #[cfg(test)]
 mod tests_prop;
 #[cfg(test)]
+mod tests_prop_orgs;
+#[cfg(test)]
 mod tests_refusals;
 
 pub use file_list::{render_file_list, scan_file_list, FileKind, FileListScan};

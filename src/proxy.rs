@@ -56,7 +56,6 @@ pub async fn handle<B>(
     req: &Request<B>,
     request_id: &str,
 ) -> Result<Answer, ProxyError> {
-    check_framing(req)?;
     let identity = crate::login::authenticate(app, req.headers()).await?;
     let orgs = resolve_orgs(app, &identity).await?;
     let route = route::classify_for(app.site, req.method(), req.uri())?;
@@ -120,9 +119,10 @@ pub(crate) async fn dispatch(
     }
 }
 
-/// Refuses request bodies (GET/HEAD carry none), two `Host` headers, and absolute-form targets
-/// naming another host (threats H1, H2).
-fn check_framing<B>(req: &Request<B>) -> Result<(), ProxyError> {
+/// Refuses request bodies (GET/HEAD carry none), two `Host` headers, an HTTP/1.1 request
+/// without one, and absolute-form targets naming another host (threats H1, H2). Every route
+/// (API, KB site, sign-in) goes through this first ([`App::handle`]).
+pub fn check_framing<B>(req: &Request<B>) -> Result<(), ProxyError> {
     let h = req.headers();
     let has_body = h.contains_key(http::header::TRANSFER_ENCODING)
         || h.get(http::header::CONTENT_LENGTH)
@@ -130,7 +130,9 @@ fn check_framing<B>(req: &Request<B>) -> Result<(), ProxyError> {
     if has_body {
         return Err(ProxyError::RequestBody);
     }
-    if h.get_all(http::header::HOST).iter().count() > 1 {
+    let hosts = h.get_all(http::header::HOST).iter().count();
+    let http11 = req.version() == http::Version::HTTP_11;
+    if hosts > 1 || (hosts == 0 && http11 && req.uri().authority().is_none()) {
         return Err(ProxyError::AmbiguousHost);
     }
     if req.uri().authority().is_some() {

@@ -310,3 +310,5 @@ pub fn classify_for(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_prop;

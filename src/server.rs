@@ -29,6 +29,8 @@ mod testkit;
 mod tests;
 #[cfg(test)]
 mod tests_tls;
+#[cfg(test)]
+mod tests_tls_policy;
 
 use std::future::Future;
 use std::net::SocketAddr;

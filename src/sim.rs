@@ -98,6 +98,8 @@ mod cql_eval;
 mod dates;
 mod download;
 pub mod faults;
+mod faults_conn;
+mod faults_http;
 mod files_json;
 mod http;
 pub mod idp;
@@ -111,6 +113,8 @@ mod v2;
 
 #[cfg(test)]
 mod corpus_tests;
+#[cfg(test)]
+mod faults_tests;
 #[cfg(test)]
 mod http_tests;
 #[cfg(test)]
@@ -208,6 +212,9 @@ pub(crate) struct State {
     /// The IdP's signing keys, outage switch and JWKS fetch counter.
     pub idp_keys: idp::KeyRing,
     pub fault: Mutex<Option<Fault>>,
+    /// Bumped when a connection fault is set or cleared: hyper's keep-alive connections close
+    /// (see `faults_conn`).
+    pub fault_epoch: watch::Sender<u64>,
     pub requests: Mutex<VecDeque<RecordedRequest>>,
     /// The JSM organizations API's members, outage switch and fetch counter.
     pub jsm_orgs: jsm_orgs::OrgsState,
@@ -249,6 +256,7 @@ pub async fn start(listener: TcpListener, opts: SimOptions) -> std::io::Result<S
         base_url,
         idp_keys,
         fault: Mutex::new(None),
+        fault_epoch: watch::channel(0).0,
         requests: Mutex::new(VecDeque::new()),
         jsm_orgs: jsm_orgs::OrgsState::new(),
         idp_login: idp_login::CodeStore::new(),
@@ -299,9 +307,19 @@ impl SimHandle {
         &self.state().corpus
     }
 
-    /// Sets (or with `None` clears) the fault applied to every `/wiki/…` answer.
+    /// Sets (or with `None` clears) the fault applied to every `/wiki/…` and JSM answer.
+    /// Setting or clearing a connection fault ([`Fault::takes_over_connection`]) also closes
+    /// the idle keep-alive connections, so the next request meets the fault on a new one.
     pub fn set_fault(&self, fault: Option<Fault>) {
-        *self.state().fault.lock().unwrap_or_else(|e| e.into_inner()) = fault;
+        let mut slot = self.state().fault.lock().unwrap_or_else(|e| e.into_inner());
+        let reconnect = faults_conn::needs_reconnect(slot.as_ref(), fault.as_ref());
+        *slot = fault;
+        drop(slot);
+        if reconnect {
+            self.state()
+                .fault_epoch
+                .send_modify(|n| *n = n.wrapping_add(1));
+        }
     }
 
     /// The requests seen so far, oldest first (at most [`MAX_RECORDED`]).

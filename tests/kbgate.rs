@@ -87,3 +87,12 @@ mod orgs;
 
 #[path = "kbgate/site.rs"]
 mod site;
+
+#[path = "kbgate/adversarial.rs"]
+mod adversarial;
+
+#[path = "kbgate/fault_matrix.rs"]
+mod fault_matrix;
+
+#[path = "kbgate/abuse.rs"]
+mod abuse;

@@ -111,6 +111,11 @@ pub enum RejectReason {
     NotYetValid,
     /// `iat` is in the future, beyond the leeway.
     IssuedInFuture,
+    /// `exp` is further away than [`MAX_TOKEN_LIFETIME`](crate::auth::MAX_TOKEN_LIFETIME).
+    LifetimeTooLong,
+    /// The token carries `events` (a logout or other security-event token), not an access or
+    /// ID token.
+    NotAnAccessToken,
     /// No `exp`.
     MissingExp,
     /// No `iss`.
@@ -147,6 +152,8 @@ impl RejectReason {
             RejectReason::Expired => "expired",
             RejectReason::NotYetValid => "not_yet_valid",
             RejectReason::IssuedInFuture => "issued_in_future",
+            RejectReason::LifetimeTooLong => "lifetime_too_long",
+            RejectReason::NotAnAccessToken => "not_an_access_token",
             RejectReason::MissingExp => "missing_exp",
             RejectReason::MissingIss => "missing_iss",
             RejectReason::MissingAud => "missing_aud",

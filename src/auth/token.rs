@@ -64,6 +64,8 @@ pub(super) struct Claims {
     pub sub: Option<String>,
     pub exp: Option<u64>,
     pub iat: Option<u64>,
+    /// The token carries `events` (RFC 8417 security-event and OIDC logout tokens).
+    pub security_event: bool,
     pub email: Option<String>,
     /// `email_verified`, if present.
     pub email_verified: Option<bool>,
@@ -180,6 +182,7 @@ pub(super) fn parse_claims(
         orgs: Vec::new(),
         groups: Vec::new(),
         groups_overage: false,
+        security_event: m.get("events").is_some(),
     };
     // `nbf` is checked by jsonwebtoken; here only its type, so a string `nbf` cannot slip by.
     typed("nbf").map(number).transpose()?;

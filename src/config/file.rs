@@ -46,6 +46,7 @@ pub struct FileServer {
     pub max_header_bytes: Option<usize>,
     pub max_uri_bytes: Option<usize>,
     pub cursor_secret_env: Option<String>,
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

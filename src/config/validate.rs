@@ -235,15 +235,36 @@ fn server(p: &mut Problems, s: &FileServer, base: &Path) -> Option<ServerSetting
         .as_deref()
         .and_then(|a| socket_addr(p, "server.admin_listen", a));
     let public_url = s.public_url.trim_end_matches('/').to_owned();
+    let mut allowed_hosts = Vec::new();
     match public_url.parse::<http::Uri>() {
         Ok(u)
             if matches!(u.scheme_str(), Some("http" | "https"))
-                && u.authority().is_some()
-                && u.query().is_none() => {}
+                && u.authority().is_some_and(|a| !a.as_str().contains('@'))
+                && u.query().is_none() =>
+        {
+            if let Some(a) = u.authority() {
+                allowed_hosts.push(a.as_str().to_ascii_lowercase());
+            }
+        }
         _ => p.add(
             "server.public_url",
             "write the URL customers use, e.g. \"https://kb.example.com\"",
         ),
+    }
+    for (i, host) in s.allowed_hosts.iter().flatten().enumerate() {
+        let valid = !host.is_empty()
+            && host.len() <= 255
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+        if valid {
+            allowed_hosts.push(host.to_ascii_lowercase());
+        } else {
+            p.add(
+                format!("server.allowed_hosts[{i}]"),
+                "write a host as clients send it in Host, e.g. \"kb.example.com\" or \"localhost:8080\"",
+            );
+        }
     }
     let tls = match (&s.tls_cert, &s.tls_key) {
         (None, None) => None,
@@ -270,6 +291,7 @@ fn server(p: &mut Problems, s: &FileServer, base: &Path) -> Option<ServerSetting
         listen: listen?,
         admin_listen,
         public_url,
+        allowed_hosts,
         tls,
         http2: s.http2,
         max_connections,

@@ -9,8 +9,9 @@
 //!
 //! Concurrent misses coalesce: an id already being looked up by another request is not asked
 //! again — the second request waits for the first lookup (bounded by the upstream timeout)
-//! and reads the cache. If that lookup fails or is cancelled, the waiter finds nothing and the
-//! id stays hidden for this request (fail closed), never undecided-and-shown.
+//! and reads the cache. If that lookup fails or is cancelled, the waiter looks the id up
+//! itself, so an upstream failure reaches every request as that failure (502/504), never as
+//! "this id does not exist" (a 404, or an item silently missing from a list).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -35,22 +36,22 @@ pub struct MetadataIndex {
     cache: Cache<ContentId, Arc<ItemMeta>>,
     /// Ids being looked up right now, each with the signal its lookup sends when done. Bounded
     /// by the requests in flight: every entry is removed when its lookup ends or is dropped.
-    in_flight: Mutex<HashMap<ContentId, watch::Receiver<()>>>,
+    in_flight: Mutex<HashMap<ContentId, watch::Receiver<bool>>>,
 }
 
 /// What [`MetadataIndex::claim`] returns: ids to fetch, ids to wait for, ids now cached.
 type Claimed<'a> = (
     InFlight<'a>,
-    Vec<(ContentId, watch::Receiver<()>)>,
+    Vec<(ContentId, watch::Receiver<bool>)>,
     Vec<ContentId>,
 );
 
 /// Removes a lookup's ids from the in-flight map when the lookup ends, however it ends; the
-/// waiters are woken by the sender's drop.
+/// waiters are woken by the sender's drop, and see `true` only if the lookup completed.
 struct InFlight<'a> {
-    map: &'a Mutex<HashMap<ContentId, watch::Receiver<()>>>,
+    map: &'a Mutex<HashMap<ContentId, watch::Receiver<bool>>>,
     ids: Vec<ContentId>,
-    _done: watch::Sender<()>,
+    done: watch::Sender<bool>,
 }
 
 impl Drop for InFlight<'_> {
@@ -109,7 +110,36 @@ impl MetadataIndex {
                 found.insert(id, meta);
             }
         }
-        for chunk in mine.ids.chunks(BATCH) {
+        self.fetch_into(upstream, &mine.ids, &mut found, request_id)
+            .await?;
+        mine.done.send_replace(true);
+        drop(mine);
+        let mut retry = Vec::new();
+        for (id, mut done) in waits {
+            // Ends when the other lookup finishes (its sender is dropped).
+            let _ = done.changed().await;
+            if !*done.borrow() {
+                // It failed or was cancelled: ask ourselves, and fail as upstream fails.
+                retry.push(id);
+            } else if let Some(meta) = self.cache.get(&id).await {
+                found.insert(id, meta);
+            }
+        }
+        self.fetch_into(upstream, &retry, &mut found, request_id)
+            .await?;
+        Ok(found)
+    }
+
+    /// Looks `ids` up upstream in batches, caching every answer and adding `ids`' own to
+    /// `found`.
+    async fn fetch_into(
+        &self,
+        upstream: &Upstream,
+        ids: &[ContentId],
+        found: &mut HashMap<ContentId, Arc<ItemMeta>>,
+        request_id: &str,
+    ) -> Result<(), UpstreamError> {
+        for chunk in ids.chunks(BATCH) {
             for meta in fetch_batch(upstream, chunk, request_id).await? {
                 let meta = Arc::new(meta);
                 self.cache.insert(meta.id.clone(), meta.clone()).await;
@@ -118,15 +148,7 @@ impl MetadataIndex {
                 }
             }
         }
-        drop(mine);
-        for (id, mut done) in waits {
-            // Ends when the other lookup finishes (its sender is dropped).
-            let _ = done.changed().await;
-            if let Some(meta) = self.cache.get(&id).await {
-                found.insert(id, meta);
-            }
-        }
-        Ok(found)
+        Ok(())
     }
 
     /// Splits `missing` into the ids this lookup fetches (now marked in flight), the ids
@@ -134,7 +156,7 @@ impl MetadataIndex {
     /// lookup finished since this one checked the cache (lookups insert before they leave the
     /// in-flight map, so checking the cache under the lock closes that window).
     fn claim(&self, missing: Vec<ContentId>) -> Claimed<'_> {
-        let (done, signal) = watch::channel(());
+        let (done, signal) = watch::channel(false);
         let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
         let mut ids = Vec::with_capacity(missing.len());
         let mut waits = Vec::new();
@@ -152,7 +174,7 @@ impl MetadataIndex {
         let mine = InFlight {
             map: &self.in_flight,
             ids,
-            _done: done,
+            done,
         };
         (mine, waits, ready)
     }

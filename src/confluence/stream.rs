@@ -5,7 +5,9 @@
 //! `https` on the Confluence host itself or on Atlassian's media host (Cloud serves file bytes
 //! from there), without the service account's credentials when the host differs; the body is
 //! capped at [`MAX_DOWNLOAD_BYTES`] and aborted when upstream stalls for longer than the
-//! upstream timeout between chunks; the in-flight permit is held until the body ends. The media
+//! upstream timeout between chunks, or when, after that long, it has averaged less than
+//! [`MIN_DOWNLOAD_RATE`] (a trickle would otherwise hold a connection and an upstream slot for
+//! as long as it lasts); the in-flight permit is held until the body ends. The media
 //! type is reduced to a plain `type/subtype` token (else `application/octet-stream`).
 //!
 //! Deliberately not done: range requests, resuming, caching.
@@ -31,6 +33,10 @@ use crate::response::{Body, BodyError};
 
 /// The largest attachment kbgate streams (256 MiB); larger ones are refused or cut.
 pub const MAX_DOWNLOAD_BYTES: usize = 256 * 1024 * 1024;
+
+/// The slowest average a download may keep once it has run for the upstream timeout, in
+/// bytes per second (16 KiB/s: 256 MiB still gets 4.5 hours).
+pub const MIN_DOWNLOAD_RATE: u64 = 16 * 1024;
 
 /// Hosts besides the Confluence host a download may be redirected to.
 const MEDIA_HOSTS: &[&str] = &["api.media.atlassian.com"];
@@ -149,6 +155,7 @@ fn open_body(
             return Err(UpstreamError::Encoded(v.chars().take(32).collect()));
         }
     }
+    super::check_framing(headers)?;
     let content_length = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -162,6 +169,8 @@ fn open_body(
         inner: limited,
         idle,
         sleep: Box::pin(tokio::time::sleep(idle)),
+        started: tokio::time::Instant::now(),
+        bytes: 0,
         _permit: permit,
     };
     Ok(Download {
@@ -188,17 +197,32 @@ fn sanitize_media_type(value: Option<&HeaderValue>) -> HeaderValue {
         .unwrap_or(HeaderValue::from_static("application/octet-stream"))
 }
 
-/// A body that fails when no chunk arrives within `idle`, holding the upstream permit.
+/// A body that fails when no chunk arrives within `idle`, or when after `idle` it has averaged
+/// less than [`MIN_DOWNLOAD_RATE`]; it holds the upstream permit.
 struct Watched<B> {
     inner: B,
     idle: Duration,
     sleep: Pin<Box<tokio::time::Sleep>>,
+    started: tokio::time::Instant,
+    bytes: u64,
     _permit: OwnedSemaphorePermit,
+}
+
+impl<B> Watched<B> {
+    fn too_slow(&self) -> bool {
+        let elapsed = self.started.elapsed();
+        elapsed > self.idle
+            && (self.bytes as f64) < MIN_DOWNLOAD_RATE as f64 * elapsed.as_secs_f64()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 #[error("upstream download stalled")]
 struct Stalled;
+
+#[derive(Debug, thiserror::Error)]
+#[error("upstream download slower than the minimum rate")]
+struct TooSlow;
 
 impl<B> HttpBody for Watched<B>
 where
@@ -214,6 +238,16 @@ where
     ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         let this = &mut *self;
         match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let len = frame.data_ref().map_or(0, Bytes::len);
+                this.bytes = this.bytes.saturating_add(len as u64);
+                if this.too_slow() {
+                    return Poll::Ready(Some(Err(Box::new(TooSlow))));
+                }
+                let deadline = tokio::time::Instant::now() + this.idle;
+                this.sleep.as_mut().reset(deadline);
+                Poll::Ready(Some(Ok(frame)))
+            }
             Poll::Ready(frame) => {
                 let deadline = tokio::time::Instant::now() + this.idle;
                 this.sleep.as_mut().reset(deadline);

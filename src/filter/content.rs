@@ -218,6 +218,11 @@ fn scan_space(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<Option<SpaceKey>
             b"_expandable" | b"homepage" => {
                 cur.skip_value()?;
             }
+            // `self` is Confluence's own URL (threats R11); `webui`/`tinyui` are relative.
+            b"_links" => {
+                plan.push(Op::Key(key.span));
+                scan_links(cur, plan, LinksKind::Item)?;
+            }
             _ => {
                 let v = cur.skip_value()?;
                 plan.member(key.span.start(), v.end());
@@ -284,13 +289,21 @@ fn scan_version(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
     let mut first = true;
     while let Some(key) = cur.next_key(&mut first)? {
         cur.key_insert(&mut keys, key)?;
-        let v = cur.skip_value()?;
-        // `content` is a whole Content object; `_expandable` URLs name content ids.
-        if !matches!(
-            cur.raw_inner(key),
-            b"content" | b"_expandable" | b"collaborators"
-        ) {
-            plan.member(key.span.start(), v.end());
+        match cur.raw_inner(key) {
+            // The user, without `_links.self` (Confluence's own URL, threats R11).
+            b"by" if cur.peek()? == b'{' => {
+                plan.push(Op::Key(key.span));
+                copy_without_links(cur, plan, "version author")?;
+            }
+            // `content` is a whole Content object; `_expandable` URLs name content ids;
+            // `_links.self` is Confluence's own URL.
+            b"content" | b"_expandable" | b"collaborators" | b"_links" | b"by" => {
+                cur.skip_value()?;
+            }
+            _ => {
+                let v = cur.skip_value()?;
+                plan.member(key.span.start(), v.end());
+            }
         }
     }
     cur.keys_end(keys);
@@ -309,7 +322,11 @@ fn scan_history(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
     while let Some(key) = cur.next_key(&mut first)? {
         cur.key_insert(&mut keys, key)?;
         match cur.raw_inner(key) {
-            b"latest" | b"createdDate" | b"createdBy" => {
+            b"createdBy" if cur.peek()? == b'{' => {
+                plan.push(Op::Key(key.span));
+                copy_without_links(cur, plan, "history author")?;
+            }
+            b"latest" | b"createdDate" => {
                 let v = cur.skip_value()?;
                 plan.member(key.span.start(), v.end());
             }
@@ -320,6 +337,25 @@ fn scan_history(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()> {
             _ => {
                 cur.skip_value()?;
             }
+        }
+    }
+    cur.keys_end(keys);
+    plan.push(Op::Close(b'}'));
+    Ok(())
+}
+
+/// Copies an object (a user) without its `_links` and `_expandable`, which carry Confluence's
+/// own URLs (threats R11); everything else of it is kept as written.
+fn copy_without_links(cur: &mut Cursor<'_>, plan: &mut Plan<'_>, what: &'static str) -> Res<()> {
+    cur.expect_object(what)?;
+    let mut keys = cur.keys_begin(what);
+    plan.push(Op::Open(b'{'));
+    let mut first = true;
+    while let Some(key) = cur.next_key(&mut first)? {
+        cur.key_insert(&mut keys, key)?;
+        let v = cur.skip_value()?;
+        if !matches!(cur.raw_inner(key), b"_links" | b"_expandable") {
+            plan.member(key.span.start(), v.end());
         }
     }
     cur.keys_end(keys);

@@ -398,3 +398,5 @@ fn render(tokens: &[Token]) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_prop;

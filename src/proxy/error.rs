@@ -30,6 +30,8 @@ pub enum ProxyError {
     RequestBody,
     #[error("ambiguous Host or absolute-form target")]
     AmbiguousHost,
+    #[error("Host is not one of kbgate's public hosts")]
+    UnknownHost,
     #[error("content not found or not visible")]
     NotFound,
     #[error("Confluence refused the wrapped query")]
@@ -57,6 +59,7 @@ impl ProxyError {
             ProxyError::Cql(_) => "bad_cql",
             ProxyError::RequestBody => "request_body",
             ProxyError::AmbiguousHost => "ambiguous_host",
+            ProxyError::UnknownHost => "unknown_host",
             ProxyError::NotFound => "not_found_or_hidden",
             ProxyError::QueryRefusedUpstream => "query_refused_upstream",
             ProxyError::Upstream(e) => e.kind(),
@@ -107,6 +110,7 @@ impl ProxyError {
                 "Requests to kbgate carry no body".to_owned(),
             ),
             ProxyError::AmbiguousHost => (S::BAD_REQUEST, "Ambiguous request target".to_owned()),
+            ProxyError::UnknownHost => (S::BAD_REQUEST, "Unknown host".to_owned()),
             ProxyError::QueryRefusedUpstream => (
                 S::BAD_REQUEST,
                 "Confluence could not run this search".to_owned(),

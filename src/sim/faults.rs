@@ -1,11 +1,29 @@
-//! Misbehaving-upstream faults: while a [`Fault`] is set, every authenticated `/wiki/…` answer is
-//! replaced or altered by it. Each fault is built so that a proxy that passes it through leaks
-//! (its body carries canary titles or the echoed CQL), which is what kbgate's tests look for.
+//! Misbehaving-upstream faults: while a [`Fault`] is set, every authenticated `/wiki/…` and JSM
+//! answer (v1, v2, downloads, JSM knowledge base) is replaced or altered by it. Each fault is
+//! built so that a proxy that passes it through leaks (its body carries canary titles, the echoed
+//! CQL or the [`MARKER`]), which is what kbgate's tests look for.
 //!
-//! Guarantees: bounded memory — `Oversized` streams its padding from a static buffer.
-//! Deliberately not: faults on the identity-provider routes, or on 401 answers (a request that
-//! fails authentication is answered normally, so credential bugs stay visible).
-//! To add a fault: add a variant, its arm in [`apply`], and a line to the http tests.
+//! Three families:
+//! - answer faults built here ([`apply`]): invalid JSON, gzip, truncation, oversize, 500, HTML,
+//!   wrong shape, delay, duplicate keys, `Set-Cookie`;
+//! - more answer faults in `faults_http`: nesting 10,000 deep, 502/503, redirects to another
+//!   host, `br` and unknown encodings, 206, 304, Atlassian session headers;
+//! - connection faults in `faults_conn` ([`Fault::takes_over_connection`]): the raw socket is
+//!   taken over before hyper routes anything — silence, slow headers, slow body, a
+//!   `Content-Length` longer than the body, a reset mid-body, an HTTP/1.0 close-delimited body.
+//!
+//! Guarantees: bounded memory — `Oversized` streams its padding from a static buffer; every
+//! fault added for issue 6 (but `Silence`, which sends nothing) carries [`MARKER`] in an
+//! `X-Sim-Fault` header, and in its body too unless the answer must stay good
+//! (`SessionHeaders`) or has none (304): JSON objects get a leading `"simFault"` member with
+//! the marker and every canary title, error and redirect bodies list them; attachment bytes
+//! are left as they are. [`Fault::markers`] lists the strings a client of a correct proxy
+//! never sees.
+//! Deliberately not: faults on the identity-provider routes, on the JSM organizations API, or on
+//! 401 answers (a request that fails authentication is answered normally, so credential bugs
+//! stay visible).
+//! To add a fault: add a variant, its arm in [`apply`] (or in `faults_http` / `faults_conn`), its
+//! markers, and a unit test in `faults_tests`.
 
 use std::io;
 use std::time::Duration;
@@ -46,6 +64,97 @@ pub enum Fault {
     DuplicateKeys,
     /// The normal answer plus `Set-Cookie`, `ETag` and `Last-Modified` headers.
     SetCookie,
+    /// Connection: accepts and reads the request, then never answers (until the client hangs
+    /// up, or at most `faults_conn::SILENCE_CAP`).
+    Silence,
+    /// Connection: the status line and headers at 1 byte per 100 ms, then the body.
+    SlowHeaders,
+    /// Connection: the head at once, then the body at 1 byte per 100 ms.
+    SlowBody,
+    /// Connection: a `Content-Length` larger than the body sent, then a clean close (FIN).
+    ShortBody,
+    /// Connection: the head and half the body, then a TCP reset (`SO_LINGER` 0).
+    ResetMidBody,
+    /// Connection: `HTTP/1.0`, no `Content-Length`, `Connection: close` — the body ends when the
+    /// connection does.
+    Http10CloseDelimited,
+    /// 200 JSON nested [`NESTING_DEPTH`] levels deep, the canary titles at the bottom.
+    DeepNesting,
+    /// 502 whose body echoes every canary title and the CQL.
+    BadGateway,
+    /// 503 (with `Retry-After`) whose body echoes every canary title and the CQL.
+    ServiceUnavailable,
+    /// A redirect with this status (301, 302, …) to another host; the body lists canary titles.
+    RedirectElsewhere(u16),
+    /// The answer labelled `Content-Encoding: br` (not actually compressed: the simulator has
+    /// no brotli encoder; a proxy passing it through still leaks).
+    Brotli,
+    /// The answer labelled with an encoding nobody knows (`x-sim-unknown`).
+    UnknownEncoding,
+    /// `206 Partial Content` with a `Content-Range` and the first half of the answer.
+    PartialContent,
+    /// `304 Not Modified` (no body, by definition) with an `ETag` carrying the marker.
+    NotModified,
+    /// The normal answer plus `Set-Cookie`, `X-AUSERNAME`, `X-AUSERID`, `X-ASESSIONID` and
+    /// `X-Seraph-LoginReason`, as Confluence sends them to a logged-in session.
+    SessionHeaders,
+}
+
+/// A string no real Confluence answer contains: every fault added for issue 6 carries it.
+pub const MARKER: &str = "SIM-FAULT-7F3A";
+
+/// How deep [`Fault::DeepNesting`] nests (objects and arrays counted together).
+pub const NESTING_DEPTH: usize = 10_000;
+
+impl Fault {
+    /// True for the faults that take the raw connection over (`faults_conn`), before hyper
+    /// parses or routes anything on it.
+    pub fn takes_over_connection(&self) -> bool {
+        matches!(
+            self,
+            Fault::Silence
+                | Fault::SlowHeaders
+                | Fault::SlowBody
+                | Fault::ShortBody
+                | Fault::ResetMidBody
+                | Fault::Http10CloseDelimited
+        )
+    }
+
+    /// Strings of this fault's answer (body or headers) that a client of a correct proxy never
+    /// sees (compare case-insensitively). Empty for the faults that only rearrange the real
+    /// answer (gzip, truncation, oversize, wrong shape, duplicate keys, delay): scan for
+    /// canaries instead.
+    pub fn markers(&self) -> &'static [&'static str] {
+        match self {
+            Fault::InvalidJson => &["unterminated, "],
+            Fault::ServerError => &["ServiceException", "failed to render results"],
+            Fault::WrongContentType => &["Log in - Confluence"],
+            Fault::SetCookie => &["SIMSESSION0123456789", "SIM-XSRF-TOKEN"],
+            Fault::Gzip
+            | Fault::Truncated
+            | Fault::Oversized(_)
+            | Fault::WrongShape
+            | Fault::Delay(_)
+            | Fault::DuplicateKeys => &[],
+            Fault::BadGateway | Fault::ServiceUnavailable => {
+                &[MARKER, "ServiceException", "failed to render results"]
+            }
+            Fault::Silence
+            | Fault::SlowHeaders
+            | Fault::SlowBody
+            | Fault::ShortBody
+            | Fault::ResetMidBody
+            | Fault::Http10CloseDelimited
+            | Fault::DeepNesting
+            | Fault::RedirectElsewhere(_)
+            | Fault::Brotli
+            | Fault::UnknownEncoding
+            | Fault::PartialContent
+            | Fault::NotModified
+            | Fault::SessionHeaders => &[MARKER],
+        }
+    }
 }
 
 /// Which `/wiki` route a request hit (faults shape their body after it).
@@ -243,12 +352,7 @@ pub(crate) fn apply(
         Fault::Truncated => truncated(reply),
         Fault::Oversized(n) => oversized(reply, *n),
         Fault::ServerError => {
-            let msg = format!(
-                "com.atlassian.confluence.api.service.exceptions.ServiceException: \
-                 failed to render results for cql '{cql}': {}",
-                titles.join(" | ")
-            );
-            Reply::json(500, &error_body(500, &msg)).into_response()
+            Reply::json(500, &error_body(500, &server_error_message(&titles, cql))).into_response()
         }
         Fault::WrongContentType => {
             let mut html = String::from(
@@ -286,5 +390,29 @@ pub(crate) fn apply(
                 .push(("Last-Modified", "Mon, 01 Jan 2024 08:00:00 GMT".to_owned()));
             reply.into_response()
         }
+        Fault::Silence
+        | Fault::SlowHeaders
+        | Fault::SlowBody
+        | Fault::ShortBody
+        | Fault::ResetMidBody
+        | Fault::Http10CloseDelimited => super::faults_conn::mark(reply),
+        Fault::DeepNesting
+        | Fault::BadGateway
+        | Fault::ServiceUnavailable
+        | Fault::RedirectElsewhere(_)
+        | Fault::Brotli
+        | Fault::UnknownEncoding
+        | Fault::PartialContent
+        | Fault::NotModified
+        | Fault::SessionHeaders => super::faults_http::apply(fault, reply, &titles, cql),
     }
+}
+
+/// The message of Confluence's 5xx error body: a Java exception echoing the CQL and `titles`.
+pub(crate) fn server_error_message(titles: &[&str], cql: &str) -> String {
+    format!(
+        "com.atlassian.confluence.api.service.exceptions.ServiceException: \
+         failed to render results for cql '{cql}': {}",
+        titles.join(" | ")
+    )
 }

@@ -19,7 +19,6 @@ use http_body_util::{combinators::BoxBody, BodyExt as _, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -105,15 +104,15 @@ pub(crate) async fn serve(
                     continue;
                 };
                 let state = Arc::clone(&state);
+                let state_for_conn = Arc::clone(&state);
                 conns.spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
                         let state = Arc::clone(&state);
                         async move { Ok::<_, Infallible>(handle(&state, req).await) }
                     });
-                    // A client hanging up mid-answer is normal (and the Truncated fault's point).
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    // Connection faults (issue 6) take the raw socket over here, before hyper
+                    // parses or routes anything; otherwise hyper serves it (faults_conn::serve).
+                    super::faults_conn::serve(stream, state_for_conn, service).await;
                 });
             }
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
