@@ -26,12 +26,20 @@ step "lint"
 cargo clippy --all-targets --locked -- -D warnings
 
 step "unit and integration tests"
-mkdir -p target/tmp && rm -f target/tmp/leak-oracle.log target/tmp/leak-oracle-routes.log
+mkdir -p target/tmp && rm -f target/tmp/leak-oracle.log target/tmp/leak-oracle-routes.log target/tmp/adversarial.log target/tmp/fault-matrix.log target/tmp/abuse.log target/tmp/dependencies.log
 cargo test --locked --all-targets 2>&1 | tee target/test-output.txt
 grep -E '^test result:' target/test-output.txt | awk '{p+=$4; f+=$6; i+=$8} END {printf "unit+integration: %d passed, %d failed, %d ignored\n", p, f, i}'
 sort -n target/tmp/leak-oracle.log | tail -n 1 | awk '{printf "leak oracle: %d responses, %d bytes scanned, 0 foreign canaries\n", $1, $2}'
 echo "leak oracle by route (responses, bytes; every one scanned, 0 foreign canaries):"
 awk '{printf "  %-22s %6d %10d\n", $1, $2, $3}' target/tmp/leak-oracle-routes.log
+echo "security and reliability suites:"
+for log in adversarial fault-matrix abuse dependencies; do
+  [ -f "target/tmp/$log.log" ] || { echo "  missing target/tmp/$log.log"; exit 1; }
+done
+grep -E '^adversarial( [a-z]+)?:' target/tmp/adversarial.log | sed 's/^/  /'
+grep -E '^(upstream faults|RSS)' target/tmp/fault-matrix.log | sed 's/^/  /'
+sed 's/^/  /' target/tmp/abuse.log
+grep -E '^dependencies' target/tmp/dependencies.log | sed 's/^/  /'
 
 step "configuration examples"
 KBGATE_CONFLUENCE_TOKEN=example cargo run --quiet --locked -- check-config config/kbgate.example.toml
@@ -62,6 +70,8 @@ fi
 if [ "${KBGATE_LONG:-0}" = "1" ]; then
   step "long runs"
   PROPTEST_CASES=20000 cargo test --locked --release -- --include-ignored
+  scripts/abuse.sh 5 --release
+  if cargo +nightly --version >/dev/null 2>&1; then scripts/fuzz.sh 600; fi
 fi
 echo
 echo "all suites passed"

@@ -166,7 +166,15 @@ mod tests {
             text.contains("HIDDEN: it is in a subtree assigned to other organizations"),
             "{text}"
         );
+        // Restrictions intersect (DESIGN §1 rule 3): {acme} ∩ {initech} admits nobody, not even
+        // a caller in both organizations.
         let text = describe(&policy, &OrgSet::new([org("acme"), org("initech")]), &meta);
+        assert!(text.contains("HIDDEN"), "{text}");
+        let shared_with_initech = ItemMeta {
+            labels: Labels::Complete(vec!["org-acme".into(), "org-initech".into()]),
+            ..meta
+        };
+        let text = describe(&policy, &OrgSet::new([org("initech")]), &shared_with_initech);
         assert!(text.contains("VISIBLE"), "{text}");
     }
 }

@@ -190,31 +190,31 @@ impl Policy {
             return Visibility::Hidden(HideReason::Internal);
         }
 
-        let mut restricted = false;
-        let mut label_orgs = labels
-            .iter()
-            .filter_map(|l| self.org_of_label(l))
-            .peekable();
-        if label_orgs.peek().is_some() {
-            restricted = true;
-            if !label_orgs.any(|org| orgs.0.iter().any(|o| o.as_str() == org)) {
-                return Visibility::Hidden(HideReason::OtherOrgLabel);
-            }
+        // Each restriction that applies names organizations; the item's audience is their
+        // intersection (DESIGN §1 rule 3: labels and subtrees combine by intersection, the
+        // stricter wins), and the caller must be in it. A caller in two organizations does not
+        // pass an `org-acme` page under initech's subtree by being in both.
+        let mut audience: Option<BTreeSet<&str>> = None;
+        let label_orgs: BTreeSet<&str> =
+            labels.iter().filter_map(|l| self.org_of_label(l)).collect();
+        if !label_orgs.is_empty() && !narrow(&mut audience, label_orgs, orgs) {
+            return Visibility::Hidden(HideReason::OtherOrgLabel);
         }
         for node in ancestors.iter().chain(std::iter::once(&meta.id)) {
             if let Some(allowed) = self.subtrees.get(node) {
-                restricted = true;
-                if !orgs.intersects(allowed.iter()) {
+                let allowed = allowed.iter().map(OrgId::as_str).collect();
+                if !narrow(&mut audience, allowed, orgs) {
                     return Visibility::Hidden(HideReason::OtherOrgSubtree);
                 }
             }
         }
         if let Some(allowed) = self.space_orgs.get(space) {
-            restricted = true;
-            if !orgs.intersects(allowed.iter()) {
+            let allowed = allowed.iter().map(OrgId::as_str).collect();
+            if !narrow(&mut audience, allowed, orgs) {
                 return Visibility::Hidden(HideReason::OtherOrgSpace);
             }
         }
+        let restricted = audience.is_some();
 
         match (restricted, self.unmarked) {
             (true, _) => Visibility::Visible(VisibleBecause::OwnOrg),
@@ -241,6 +241,22 @@ impl Policy {
     pub fn label_of_org(&self, org: &OrgId) -> String {
         format!("{}{}", self.label_prefix, org.as_str())
     }
+}
+
+/// Narrows the item's audience by one restriction's organizations; true while the caller is
+/// still in it.
+fn narrow<'a>(
+    audience: &mut Option<BTreeSet<&'a str>>,
+    allowed: BTreeSet<&'a str>,
+    orgs: &OrgSet,
+) -> bool {
+    let next = match audience.take() {
+        None => allowed,
+        Some(prev) => prev.intersection(&allowed).copied().collect(),
+    };
+    let caller_in = orgs.iter().any(|o| next.contains(o.as_str()));
+    *audience = Some(next);
+    caller_in
 }
 
 #[cfg(test)]

@@ -21,6 +21,9 @@
 //! - `orgs`: organizations from JSM, groups (and their overage), a static file; JSM refresh and outages.
 //! - `site`: the customer KB site's pages show exactly the caller's articles, with security headers.
 //! - `login`: browser sign-in (code + PKCE), sessions, logout, and every way to cheat them.
+//! - `adversarial`: the corpus of `tests/adversarial/` (tokens, sessions, HTTP, filter), one file per case.
+//! - `fault_matrix`: every upstream fault × every filtered route fails closed.
+//! - `abuse`: slow and idle clients leave customers served; shutdown completes 200 in-flight requests.
 
 // Test helpers may panic: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -128,8 +128,26 @@ pub fn wrap(policy: &Policy, orgs: &OrgSet, user: &UserCql) -> Wrapped {
 }
 
 /// The CQL clauses (joined by AND) that mirror [`Policy::decide`] for `orgs`; `None` when no
-/// article can be visible.
+/// article can be visible. A caller in several organizations sees what any one of them sees
+/// (restrictions intersect per organization, DESIGN §1 rule 3), so their clause is the
+/// disjunction of each organization's own clauses.
 fn visibility_clauses(policy: &Policy, orgs: &OrgSet) -> Option<Vec<String>> {
+    if orgs.iter().nth(1).is_none() {
+        return single_org_clauses(policy, orgs);
+    }
+    let each: Vec<String> = orgs
+        .iter()
+        .filter_map(|o| single_org_clauses(policy, &OrgSet::new([o.clone()])))
+        .map(|clauses| format!("({})", clauses.join(" AND ")))
+        .collect();
+    if each.is_empty() {
+        return None;
+    }
+    Some(vec![format!("({})", each.join(" OR "))])
+}
+
+/// [`visibility_clauses`] for a caller in at most one organization.
+fn single_org_clauses(policy: &Policy, orgs: &OrgSet) -> Option<Vec<String>> {
     let mut out = vec![format!("label not in ({})", quote(&policy.internal_label))];
 
     let own_labels: Vec<String> = orgs

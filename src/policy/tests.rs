@@ -229,3 +229,20 @@ fn org_labels_map_both_ways() {
     assert_eq!(p.org_of_label("é"), None);
     assert_eq!(p.label_of_org(&org("globex")), "org-globex");
 }
+
+#[test]
+fn restrictions_intersect_per_organization_for_a_caller_in_several() {
+    let p = policy(Unmarked::Shared);
+    let both = OrgSet::new([org("acme"), org("initech")]);
+    // `org-acme` under initech's subtree: the audience is {acme} ∩ {initech} = nobody, even for
+    // a caller in both organizations (DESIGN §1 rule 3).
+    let split = meta("KB", &["org-acme"], &["100001", "200000"]);
+    assert_eq!(p.decide(&both, &split), Hidden(OtherOrgSubtree));
+    // `org-acme` and `org-initech` under initech's subtree: initech is in both restrictions.
+    let joint = meta("KB", &["org-acme", "org-initech"], &["100001", "200000"]);
+    assert_eq!(p.decide(&both, &joint), Visible(OwnOrg));
+    assert_eq!(
+        p.decide(&OrgSet::new([org("acme")]), &joint),
+        Hidden(OtherOrgSubtree)
+    );
+}

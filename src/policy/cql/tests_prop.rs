@@ -19,10 +19,10 @@
 //! 3. [`quote`] of any string is one literal equal to it for kbgate's tokenizer, or — only
 //!    when it holds a control character — refused; never anything else.
 //!
-//! Known gap, kept out of property 1 and pinned by its own test below: kbgate's policy lets a
-//! caller in **both** `acme` and `initech` see 200004 (labelled `org-acme` under initech's
-//! subtree); the simulator's model, following DESIGN.md §1 ("labels and subtrees combine by
-//! intersection"), shows it to nobody.
+//! Regression, pinned by its own test below: kbgate's policy used to let a caller in **both**
+//! `acme` and `initech` see 200004 (labelled `org-acme` under initech's subtree); DESIGN.md §1
+//! ("labels and subtrees combine by intersection") and the simulator's model show it to nobody.
+//! This property found it; the policy and the wrapper now intersect per organization.
 
 use std::cell::Cell;
 
@@ -243,8 +243,6 @@ fn wrapped_queries_never_return_what_the_callers_orgs_may_not_see() {
     run(
         (user_input(), orgs(), unmarked),
         |((input, grammar), orgs, unmarked)| {
-            // The known gap (see the module doc and its own test below).
-            prop_assume!(!(orgs.contains(&"acme") && orgs.contains(&"initech")));
             let Ok(user) = UserCql::parse(&input) else {
                 prop_assert!(!grammar, "well-formed CQL refused: {}", input);
                 return Ok(());
@@ -347,11 +345,9 @@ proptest! {
     }
 }
 
-/// The gap between kbgate's policy and the simulator's model for a caller in two orgs whose
-/// restrictions are met by different orgs. Ignored until the lead decides which side is
-/// right (DESIGN.md §1 says "intersection"); then un-ignore, or fix the simulator's model.
+/// A caller in two organizations whose restrictions are met by different ones (an `org-acme`
+/// page under initech's subtree) does not see the page: restrictions intersect (DESIGN §1).
 #[test]
-#[ignore = "known policy/model disagreement: reported to the lead"]
 fn a_caller_in_acme_and_initech_does_not_see_the_page_their_restrictions_split() {
     let oracle = Oracle::start();
     let orgs = ["acme", "initech"];
