@@ -174,7 +174,11 @@ mod tests {
             labels: Labels::Complete(vec!["org-acme".into(), "org-initech".into()]),
             ..meta
         };
-        let text = describe(&policy, &OrgSet::new([org("initech")]), &shared_with_initech);
+        let text = describe(
+            &policy,
+            &OrgSet::new([org("initech")]),
+            &shared_with_initech,
+        );
         assert!(text.contains("VISIBLE"), "{text}");
     }
 }
