@@ -20,6 +20,7 @@
 //! - `v2`: the Cloud REST v2 routes show exactly the caller's items through kbgate's cursors.
 //! - `orgs`: organizations from JSM, groups (and their overage), a static file; JSM refresh and outages.
 //! - `site`: the customer KB site's pages show exactly the caller's articles, with security headers.
+//! - `site_articles`: links, images, attachments and listing macros of articles, per reader.
 //! - `login`: browser sign-in (code + PKCE), sessions, logout, and every way to cheat them.
 //! - `adversarial`: the corpus of `tests/adversarial/` (tokens, sessions, HTTP, filter), one file per case.
 //! - `fault_matrix`: every upstream fault × every filtered route fails closed.
@@ -90,6 +91,9 @@ mod orgs;
 
 #[path = "kbgate/site.rs"]
 mod site;
+
+#[path = "kbgate/site_articles.rs"]
+mod site_articles;
 
 #[path = "kbgate/adversarial.rs"]
 mod adversarial;
