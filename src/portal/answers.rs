@@ -44,6 +44,13 @@ impl SearchAnswer {
         parse(body)
     }
 
+    /// The results that are articles (pages and blog posts), each with its content.
+    pub fn articles(&self) -> impl Iterator<Item = (&SearchResult, &ContentSummary)> {
+        self.results
+            .iter()
+            .filter_map(|r| Some((r, r.content.as_ref().filter(|c| c.is_article())?)))
+    }
+
     /// Whether kbgate offered a next page.
     pub fn has_next(&self) -> bool {
         self.links.next.is_some()

@@ -207,15 +207,11 @@ async fn search(
     let answer = proxy::site::get(app, orgs, &target, request_id).await?;
     let found = SearchAnswer::parse(&answer.body).map_err(shape)?;
     page.hits = found
-        .results
-        .iter()
-        .filter_map(|r| {
-            let c = r.content.as_ref().filter(|c| c.is_article())?;
-            Some(SearchHit {
-                link: c.link(),
-                excerpt: answers::fragments(&r.excerpt, query),
-                breadcrumb: c.ancestors.iter().map(|a| a.link()).collect(),
-            })
+        .articles()
+        .map(|(r, c)| SearchHit {
+            link: c.link(),
+            excerpt: answers::fragments(&r.excerpt, query),
+            breadcrumb: c.ancestors.iter().map(|a| a.link()).collect(),
         })
         .collect();
     let url = |start: u32| format!("/search?q={}&start={start}", enc(query));
@@ -360,10 +356,8 @@ async fn by_label(
     let answer = proxy::site::get(app, orgs, &target, request_id).await?;
     let found = SearchAnswer::parse(&answer.body).map_err(shape)?;
     Ok(found
-        .results
-        .iter()
-        .filter_map(|r| r.content.as_ref().filter(|c| c.is_article()))
-        .map(|c| (c.title.clone(), answers::article_url(&c.id)))
+        .articles()
+        .map(|(_, c)| (c.title.clone(), answers::article_url(&c.id)))
         .collect())
 }
 

@@ -35,11 +35,15 @@ pub async fn get(
     target: &str,
     request_id: &str,
 ) -> Result<Answer, ProxyError> {
+    dispatch(app, orgs, classify(app, target)?, request_id).await
+}
+
+/// The route of one of the site's own GET targets, classified like a customer's request.
+fn classify(app: &App, target: &str) -> Result<Route, ProxyError> {
     let uri: Uri = target
         .parse()
         .map_err(|_| ProxyError::Route(RouteError::NotFound))?;
-    let route = route::classify_for(app.site, &Method::GET, &uri)?;
-    dispatch(app, orgs, route, request_id).await
+    Ok(route::classify_for(app.site, &Method::GET, &uri)?)
 }
 
 /// An article for the site: the filtered `content/{id}` answer for `target` (which must be a
@@ -50,10 +54,7 @@ pub async fn article(
     target: &str,
     request_id: &str,
 ) -> Result<(Answer, Vec<SiteListing>), ProxyError> {
-    let uri: Uri = target
-        .parse()
-        .map_err(|_| ProxyError::Route(RouteError::NotFound))?;
-    match route::classify_for(app.site, &Method::GET, &uri)? {
+    match classify(app, target)? {
         Route::Content(q) => {
             tracing::Span::current().record("route", "content");
             super::content_for(app, orgs, &q, BodyMode::Site, request_id).await
