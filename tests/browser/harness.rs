@@ -383,7 +383,11 @@ impl Story {
             let done: Vec<_> = files_in(&dir)
                 .into_iter()
                 .filter(|n| !before.contains(n))
-                .filter(|n| !n.ends_with(".crdownload") && !n.ends_with(".tmp"))
+                // Chromium writes into `.crdownload` / hidden `.org.chromium.*` files first,
+                // then renames; only the final name is a finished download.
+                .filter(|n| {
+                    !n.ends_with(".crdownload") && !n.ends_with(".tmp") && !n.starts_with('.')
+                })
                 .collect();
             if let Some(name) = done.first() {
                 let path = dir.join(name);
