@@ -66,7 +66,7 @@ pub fn describe(policy: &Policy, orgs: &OrgSet, meta: &ItemMeta) -> String {
                 .map(|l| match policy.org_of_label(l) {
                     Some(org) => format!("{l} (organization {org})"),
                     None if *l == policy.internal_label => format!("{l} (internal)"),
-                    None => l.clone(),
+                    None => l.to_string(),
                 })
                 .collect();
             writeln!(out, "  labels:    {}", marked.join(", "))

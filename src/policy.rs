@@ -66,7 +66,7 @@ impl OrgSet {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Labels {
     /// Every label of the item (names only, e.g. `org-acme`).
-    Complete(Vec<String>),
+    Complete(Vec<compact_str::CompactString>),
     /// Some labels were not returned (paging, expansion missing): decide nothing from them.
     Incomplete,
 }
@@ -186,7 +186,7 @@ impl Policy {
         if !self.spaces.contains(space) {
             return Visibility::Hidden(HideReason::SpaceNotInKb);
         }
-        if labels.contains(&self.internal_label) {
+        if labels.iter().any(|l| *l == self.internal_label) {
             return Visibility::Hidden(HideReason::Internal);
         }
 

@@ -75,8 +75,13 @@ impl MetadataIndex {
         }
     }
 
-    /// Records metadata seen inline in an upstream answer.
+    /// Records metadata seen inline in an upstream answer. An entry that already says the same
+    /// is left alone: a cache write costs several times a read, and every search would
+    /// otherwise rewrite the metadata of every result.
     pub async fn remember(&self, meta: &ItemMeta) {
+        if self.cache.get(&meta.id).await.as_deref() == Some(meta) {
+            return;
+        }
         self.cache
             .insert(meta.id.clone(), Arc::new(meta.clone()))
             .await;

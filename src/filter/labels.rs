@@ -84,7 +84,7 @@ fn scan_labels(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<Labels> {
     })
 }
 
-fn scan_label_results(cur: &mut Cursor<'_>) -> Res<Vec<String>> {
+fn scan_label_results(cur: &mut Cursor<'_>) -> Res<Vec<compact_str::CompactString>> {
     cur.expect_array("label results is not an array")?;
     let mut names = Vec::new();
     let mut first = true;
@@ -97,7 +97,7 @@ fn scan_label_results(cur: &mut Cursor<'_>) -> Res<Vec<String>> {
             cur.key_insert(&mut keys, key)?;
             if cur.raw_inner(key) == b"name" {
                 let s = cur.expect_string("label name is not a string")?;
-                name = Some(cur.decode(s)?.into_owned());
+                name = Some(compact_str::CompactString::from(cur.decode(s)?));
             } else {
                 cur.skip_value()?;
             }

@@ -112,7 +112,7 @@ impl World {
             id: ContentId::new(&pool_id(i)).unwrap(),
             space: Some(SpaceKey::new(if t.eng { "ENG" } else { "KB" }).unwrap()),
             labels: if t.complete {
-                Labels::Complete(t.labels.iter().map(|l| (*l).to_owned()).collect())
+                Labels::Complete(t.labels.iter().map(|&l| l.into()).collect())
             } else {
                 Labels::Incomplete
             },

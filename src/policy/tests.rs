@@ -30,7 +30,7 @@ fn meta(space: &str, labels: &[&str], ancestors: &[&str]) -> ItemMeta {
     ItemMeta {
         id: id("100"),
         space: Some(SpaceKey::new(space).unwrap()),
-        labels: Labels::Complete(labels.iter().map(|l| l.to_string()).collect()),
+        labels: Labels::Complete(labels.iter().map(|&l| l.into()).collect()),
         ancestors: Ancestors::Known(ancestors.iter().map(|a| id(a)).collect()),
     }
 }

@@ -62,13 +62,13 @@ pub(super) async fn single(
         None
     };
     if q.include_labels {
-        let names: Vec<String> = match &fetched {
+        let names: Vec<compact_str::CompactString> = match &fetched {
             Some(pages) => pages
                 .iter()
                 .flat_map(|(scan, _)| scan.items().iter().filter_map(|l| l.name()))
-                .map(str::to_owned)
+                .map(Into::into)
                 .collect(),
-            None => scan.label_names().map(str::to_owned).collect(),
+            None => scan.label_names().map(Into::into).collect(),
         };
         let seen = ItemMeta {
             labels: Labels::Complete(names),

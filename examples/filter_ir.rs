@@ -1,0 +1,72 @@
+//! Runs the response filter on one benchmark fixture a given number of times, for instruction
+//! counting under valgrind (`scripts/bench-ir.sh`): Ir per response is the difference between a
+//! run of N+k and a run of N iterations, divided by k, so fixture building cancels out.
+//!
+//! Usage: `filter_ir <search25|search200|content200k> <iterations>`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // measurement tool, not request-path code
+
+use std::hint::black_box;
+use std::process::ExitCode;
+
+use kbgate::filter::{render_content, scan_content, ContentLinks};
+
+#[path = "../benches/support/fixtures.rs"]
+mod fixtures;
+use fixtures::{content_body, filter_search, page_id, search_body, visible};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let (Some(fixture), Some(Ok(iterations))) =
+        (args.get(1), args.get(2).map(|n| n.parse::<u32>()))
+    else {
+        eprintln!("usage: filter_ir <search25|search200|content200k> <iterations>");
+        return ExitCode::from(2);
+    };
+    let out = match fixture.as_str() {
+        "search25" | "search200" => {
+            let n = if fixture == "search25" { 25 } else { 200 };
+            let body = search_body(n);
+            let vis = visible(n);
+            let mut out = 0;
+            for _ in 0..iterations {
+                out = filter_search(black_box(&body), &vis);
+            }
+            println!("bytes {}", body.len());
+            out
+        }
+        "content200k" => {
+            let body = content_body(200 * 1024);
+            let vis = visible(1);
+            let self_link = format!(
+                "https://kb.example.com/wiki/rest/api/content/{}",
+                page_id(0)
+            );
+            let links = ContentLinks {
+                base: "https://kb.example.com/wiki",
+                self_link: &self_link,
+            };
+            let mut out = 0;
+            for _ in 0..iterations {
+                let scan = scan_content(black_box(&body)).unwrap();
+                let storage = scan.storage_body(&body).unwrap();
+                out = render_content(
+                    &scan,
+                    &body,
+                    &|id| vis.contains(id),
+                    &links,
+                    storage.as_deref(),
+                )
+                .unwrap()
+                .len();
+            }
+            println!("bytes {}", body.len());
+            out
+        }
+        other => {
+            eprintln!("filter_ir: unknown fixture {other}");
+            return ExitCode::from(2);
+        }
+    };
+    println!("output {out}");
+    ExitCode::SUCCESS
+}
