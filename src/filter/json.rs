@@ -80,7 +80,7 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 /// A mask whose lowest set bit marks the first byte of `w` (little-endian) that is `"`, `\` or a
 /// control character. Bits above the first hit may be spurious; the lowest one is exact.
 #[inline(always)]
-fn specials(w: u64) -> u64 {
+pub(super) fn specials(w: u64) -> u64 {
     let quote = w ^ (ONES * u64::from(b'"'));
     let backslash = w ^ (ONES * u64::from(b'\\'));
     let zero_quote = quote.wrapping_sub(ONES) & !quote;
@@ -304,48 +304,8 @@ impl<'a> Cursor<'a> {
     /// The decoded text of a string token; borrowed unless it holds escapes.
     pub fn decode(&self, s: Str) -> Res<Cow<'a, str>> {
         let range = s.span.start() + 1..s.span.end().saturating_sub(1);
-        let bad = || {
-            FilterError::Syntax(SyntaxError {
-                kind: SyntaxKind::BadEscape,
-                offset: s.span.start(),
-            })
-        };
-        let inner = self.text.get(range).ok_or_else(bad)?;
-        if !s.escaped {
-            return Ok(Cow::Borrowed(inner));
-        }
-        let mut out = String::with_capacity(inner.len());
-        let mut rest = inner;
-        while let Some(at) = rest.find('\\') {
-            let (plain, tail) = rest.split_at(at);
-            out.push_str(plain);
-            let tb = tail.as_bytes();
-            let (ch, used) = match tb.get(1).copied() {
-                Some(b'"') => ('"', 2),
-                Some(b'\\') => ('\\', 2),
-                Some(b'/') => ('/', 2),
-                Some(b'b') => ('\u{8}', 2),
-                Some(b'f') => ('\u{c}', 2),
-                Some(b'n') => ('\n', 2),
-                Some(b'r') => ('\r', 2),
-                Some(b't') => ('\t', 2),
-                Some(b'u') => {
-                    let hi = hex4(tb, 2).ok_or_else(bad)?;
-                    if (0xD800..0xDC00).contains(&hi) {
-                        let lo = hex4(tb, 8).ok_or_else(bad)?;
-                        let cp = 0x10000 + ((hi - 0xD800) << 10) + lo.wrapping_sub(0xDC00);
-                        (char::from_u32(cp).ok_or_else(bad)?, 12)
-                    } else {
-                        (char::from_u32(hi).ok_or_else(bad)?, 6)
-                    }
-                }
-                _ => return Err(Box::new(bad())),
-            };
-            out.push(ch);
-            rest = tail.get(used..).ok_or_else(bad)?;
-        }
-        out.push_str(rest);
-        Ok(Cow::Owned(out))
+        let inner = self.text.get(range).ok_or_else(|| bad_escape(s))?;
+        decode_inner(inner, s)
     }
 
     /// Reads the number at the cursor (after whitespace) and returns its span.
@@ -506,4 +466,67 @@ impl<'a> Cursor<'a> {
             _ => Err(self.err(SyntaxKind::ExpectedCommaOrEnd)),
         }
     }
+}
+
+/// The error for a string token that cannot be decoded.
+fn bad_escape(s: Str) -> Box<FilterError> {
+    Box::new(FilterError::Syntax(SyntaxError {
+        kind: SyntaxKind::BadEscape,
+        offset: s.span.start(),
+    }))
+}
+
+/// The decoded text of string token `s` of `body`, checking only the token's own bytes: for a
+/// token kept from an earlier scan, without validating the whole body again.
+pub(super) fn decode_token(body: &[u8], s: Str) -> Res<Cow<'_, str>> {
+    let inner = body
+        .get(s.span.start() + 1..s.span.end().saturating_sub(1))
+        .ok_or_else(|| bad_escape(s))?;
+    let inner = std::str::from_utf8(inner).map_err(FilterError::Utf8)?;
+    decode_inner(inner, s)
+}
+
+/// Decodes the text between the quotes of token `s`; borrowed unless it holds escapes.
+fn decode_inner(inner: &str, s: Str) -> Res<Cow<'_, str>> {
+    let bad = || {
+        FilterError::Syntax(SyntaxError {
+            kind: SyntaxKind::BadEscape,
+            offset: s.span.start(),
+        })
+    };
+    if !s.escaped {
+        return Ok(Cow::Borrowed(inner));
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut rest = inner;
+    while let Some(at) = rest.find('\\') {
+        let (plain, tail) = rest.split_at(at);
+        out.push_str(plain);
+        let tb = tail.as_bytes();
+        let (ch, used) = match tb.get(1).copied() {
+            Some(b'"') => ('"', 2),
+            Some(b'\\') => ('\\', 2),
+            Some(b'/') => ('/', 2),
+            Some(b'b') => ('\u{8}', 2),
+            Some(b'f') => ('\u{c}', 2),
+            Some(b'n') => ('\n', 2),
+            Some(b'r') => ('\r', 2),
+            Some(b't') => ('\t', 2),
+            Some(b'u') => {
+                let hi = hex4(tb, 2).ok_or_else(bad)?;
+                if (0xD800..0xDC00).contains(&hi) {
+                    let lo = hex4(tb, 8).ok_or_else(bad)?;
+                    let cp = 0x10000 + ((hi - 0xD800) << 10) + lo.wrapping_sub(0xDC00);
+                    (char::from_u32(cp).ok_or_else(bad)?, 12)
+                } else {
+                    (char::from_u32(hi).ok_or_else(bad)?, 6)
+                }
+            }
+            _ => return Err(Box::new(bad())),
+        };
+        out.push(ch);
+        rest = tail.get(used..).ok_or_else(bad)?;
+    }
+    out.push_str(rest);
+    Ok(Cow::Owned(out))
 }

@@ -24,7 +24,7 @@ use crate::ids::ContentId;
 use crate::policy::{Ancestors, ItemMeta};
 
 use super::content::{keep_string, scan_content_object, ContentFacts, Ctx};
-use super::json::{Cursor, Span, Str};
+use super::json::{decode_token, Cursor, Span, Str};
 use super::labels::links_have_next;
 use super::plan::{execute, write_links_and_close, write_paging, Cond, Op, Plan, SlotValues};
 use super::urls::{classify, Target};
@@ -94,15 +94,13 @@ impl ResultScan {
     /// upstream sent none (or it is unreadable). Never copied into an answer: search answers
     /// carry no bodies.
     pub fn storage_body<'b>(&self, body: &'b [u8]) -> Option<Cow<'b, str>> {
-        let cur = Cursor::new(body).ok()?;
-        cur.decode(self.storage?).ok()
+        decode_token(body, self.storage?).ok()
     }
 
     /// The content's title, decoded; `body` must be the scanned body. `None` when absent or
     /// unreadable. For kbgate's own metadata lookups only: never copied into an answer from here.
     pub fn title<'b>(&self, body: &'b [u8]) -> Option<Cow<'b, str>> {
-        let cur = Cursor::new(body).ok()?;
-        cur.decode(self.title?).ok()
+        decode_token(body, self.title?).ok()
     }
 }
 

@@ -19,7 +19,7 @@ use crate::policy::{Ancestors, ItemMeta};
 use super::content::{scan_content_object, Ctx};
 use std::borrow::Cow;
 
-use super::json::{Cursor, Str};
+use super::json::{decode_token, Cursor, Str};
 use super::plan::{execute, Cond, Op, Plan, SlotValues};
 
 /// Room in the plan: a content object needs a few dozen ops whatever its body size.
@@ -56,8 +56,7 @@ impl ContentScan {
         if body.len() != self.body_len {
             return Err(FilterError::Shape("body does not match its scan"));
         }
-        let cur = Cursor::new(body).map_err(|e| *e)?;
-        cur.decode(s).map(Some).map_err(|e| *e)
+        decode_token(body, s).map(Some).map_err(|e| *e)
     }
 }
 

@@ -15,7 +15,7 @@
 
 use std::borrow::Cow;
 
-use super::super::json::{Cursor, Str};
+use super::super::json::{decode_token, Cursor, Str};
 use super::super::plan::write_json_str;
 use super::super::{FilterError, Res};
 use super::item::{scan_item, write_item, V2Item};
@@ -87,8 +87,7 @@ impl V2SingleScan {
         if body.len() != self.body_len {
             return Err(FilterError::Shape("body does not match its scan"));
         }
-        let cur = Cursor::new(body).map_err(|e| *e)?;
-        cur.decode(s).map(Some).map_err(|e| *e)
+        decode_token(body, s).map(Some).map_err(|e| *e)
     }
 
     /// True when the answer has `labels` and upstream says more exist than it sent (or did
