@@ -76,6 +76,9 @@ pub struct App {
     pub portal: Option<crate::portal::site::Site>,
     /// The `Host` values kbgate answers (lower case); any other is a 400.
     pub allowed_hosts: Vec<String>,
+    /// Slots for API requests being answered (`server.max_in_flight`): bounds how many upstream
+    /// bodies are held and filtered at once, whatever the number of connections.
+    pub in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl App {
@@ -133,6 +136,7 @@ impl App {
             login,
             portal: crate::portal::site::Site::new(&config.site),
             allowed_hosts: config.server.allowed_hosts.clone(),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(config.server.max_in_flight)),
             links: Links::new(&config.server.public_url, upstream.api_prefix()),
             site: match config.upstream.flavor {
                 crate::config::Flavor::Cloud => crate::route::Site::Cloud,
@@ -188,6 +192,9 @@ impl App {
         );
         async move {
             let started = Instant::now();
+            // Waiting here is bounded by the server's whole-request deadline. The semaphore is
+            // never closed; if it were, requests would go on unbounded rather than fail.
+            let _slot = self.in_flight.acquire().await.ok();
             let result = proxy::handle(self, &req, &request_id).await;
             let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
             match result {

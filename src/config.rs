@@ -61,6 +61,9 @@ pub struct ServerSettings {
     pub tls: Option<TlsFiles>,
     pub http2: bool,
     pub max_connections: usize,
+    /// API requests answered at once (upstream fetch + filter); others wait their turn within
+    /// `request_timeout`. Each holds at most one upstream body, so this bounds their memory.
+    pub max_in_flight: usize,
     pub header_read_timeout: Duration,
     pub request_timeout: Duration,
     pub idle_timeout: Duration,

@@ -39,6 +39,7 @@ pub struct FileServer {
     #[serde(default)]
     pub http2: bool,
     pub max_connections: Option<usize>,
+    pub max_in_flight: Option<usize>,
     pub header_read_timeout: Option<String>,
     pub request_timeout: Option<String>,
     pub idle_timeout: Option<String>,

@@ -286,6 +286,10 @@ fn server(p: &mut Problems, s: &FileServer, base: &Path) -> Option<ServerSetting
     if max_connections == 0 {
         p.add("server.max_connections", "must be at least 1");
     }
+    let max_in_flight = s.max_in_flight.unwrap_or(64);
+    if !(1..=4096).contains(&max_in_flight) {
+        p.add("server.max_in_flight", "must be between 1 and 4096");
+    }
     let max = Duration::from_secs(3600);
     Some(ServerSettings {
         listen: listen?,
@@ -295,6 +299,7 @@ fn server(p: &mut Problems, s: &FileServer, base: &Path) -> Option<ServerSetting
         tls,
         http2: s.http2,
         max_connections,
+        max_in_flight,
         header_read_timeout: duration(
             p,
             "server.header_read_timeout",

@@ -66,7 +66,8 @@ fn tighten(toml: String) -> String {
     toml.replacen(
         server,
         &format!(
-            "{server}header_read_timeout = \"1s\"\nidle_timeout = \"1s\"\ndrain_timeout = \"10s\"\n"
+            "{server}header_read_timeout = \"1s\"\nidle_timeout = \"1s\"\ndrain_timeout = \"10s\"\n\
+             max_in_flight = 256\n"
         ),
         1,
     )
