@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every kbgate test suite on a fresh machine. Installs what it needs itself.
 #   scripts/test-all.sh            # everything CI runs
-#   KBGATE_BENCH=1 scripts/test-all.sh  # also a quick run of the filter benchmark (release build)
+#   KBGATE_BENCH=1 scripts/test-all.sh  # also the filter benchmark, instruction budget and a quick nginx comparison (release build)
 #   KBGATE_LONG=1 scripts/test-all.sh   # also the long soak/fuzz runs (not in CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +53,17 @@ fi
 step "demo smoke test (the README's first command)"
 scripts/demo-smoke.sh
 
+step "load test smoke (kbgate loadtest on the embedded demo, debug build)"
+cargo run --quiet --locked -- loadtest --embedded --duration 3s --quiet --json >target/loadtest.json
+python3 - target/loadtest.json <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+o = r["oracle"]
+assert r["outcome"] == "ok" and r["requests"] > 0 and o["responses"] > 0 and o["hits"] == 0, r
+print(f"loadtest: {r['requests']} requests, {r['throughput_rps']:.0f} rps (debug build), "
+      f"p99 {r['latency_us']['p99'] / 1000:.1f} ms, oracle {o['responses']} answers, 0 foreign canaries")
+PY
+
 step "real client libraries against the demo"
 scripts/client-tests.sh
 
@@ -63,8 +74,10 @@ step "the KB site in real headless Chromium (Debian chromium + chromium-driver)"
 scripts/browser-tests.sh
 
 if [ "${KBGATE_BENCH:-0}" = "1" ]; then
-  step "filter benchmark (quick)"
+  step "filter benchmark (quick), instruction budget, comparison with nginx (quick)"
   cargo bench --locked --bench filter -- --sample-count 20 2>&1 | tail -n 20
+  scripts/bench-ir.sh --check
+  tests/perf/compare.sh --quick
 fi
 
 if [ "${KBGATE_LONG:-0}" = "1" ]; then

@@ -18,6 +18,7 @@
 //! - [`proxy`]: the life of one API request, step by step.
 //! - [`app`]: the request entry point: routing between ops, API and errors.
 //! - [`sim`]: a simulated Confluence + identity provider for tests and the demo.
+//! - [`loadtest`]: `kbgate loadtest`: load, latency and the leak oracle on a sample of answers.
 #![forbid(unsafe_code)]
 
 pub mod app;
@@ -30,6 +31,7 @@ pub mod filter;
 pub mod hooks;
 pub mod http_client;
 pub mod ids;
+pub mod loadtest;
 pub mod login;
 pub mod orgs;
 pub mod policy;

@@ -1,4 +1,4 @@
-//! The `kbgate` command: serve, check-config, demo, sim.
+//! The `kbgate` command: serve, check-config, demo, explain, loadtest, sim.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -57,6 +57,9 @@ enum Command {
         /// The content id, e.g. 123456.
         id: String,
     },
+    /// Load-test a running kbgate (or the embedded demo): throughput, latency, and a leak
+    /// oracle on a sample of answers. Exit code 0 ok, 3 leak, 4 errors, 2 bad usage.
+    Loadtest(kbgate::loadtest::Args),
     /// Run only the simulator (Confluence Cloud + identity provider), for your own experiments.
     Sim {
         #[arg(long, default_value = "127.0.0.1:8090")]
@@ -82,6 +85,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Command::Loadtest(args) = cli.command {
+        return runtime.block_on(loadtest(args));
+    }
     match runtime.block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -124,7 +130,31 @@ async fn run(command: Command) -> anyhow::Result<()> {
             print!("{}", kbgate::explain::explain(&config, &orgs, &id).await?);
             Ok(())
         }
-        Command::CheckConfig { .. } => Ok(()),
+        Command::CheckConfig { .. } | Command::Loadtest(_) => Ok(()),
+    }
+}
+
+/// Runs `kbgate loadtest`: the report on stdout, the outcome as the exit code; Ctrl-C ends the
+/// run early with the figures so far.
+async fn loadtest(args: kbgate::loadtest::Args) -> ExitCode {
+    let json = args.json;
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match kbgate::loadtest::run_until(args, stop).await {
+        Ok(report) => {
+            if json {
+                println!("{}", report.to_json());
+            } else {
+                print!("{}", report.to_text());
+            }
+            ExitCode::from(report.exit_code())
+        }
+        Err(e) => {
+            let code = e.exit_code();
+            eprintln!("kbgate loadtest: {:#}", anyhow::Error::new(e));
+            ExitCode::from(code)
+        }
     }
 }
 

@@ -25,12 +25,17 @@
 //! - `adversarial`: the corpus of `tests/adversarial/` (tokens, sessions, HTTP, filter), one file per case.
 //! - `fault_matrix`: every upstream fault × every filtered route fails closed.
 //! - `abuse`: slow and idle clients leave customers served; shutdown completes 200 in-flight requests.
+//! - `in_flight`: `server.max_in_flight` bounds the API requests answered at once.
+//! - `loadtest`: `kbgate loadtest` measures real figures, honours its limits, and fails a leaky run.
 
 // Test helpers may panic: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "kbgate/support.rs"]
 mod support;
+
+#[path = "kbgate/in_flight.rs"]
+mod in_flight;
 
 #[path = "kbgate/search.rs"]
 mod search;
@@ -103,3 +108,6 @@ mod fault_matrix;
 
 #[path = "kbgate/abuse.rs"]
 mod abuse;
+
+#[path = "kbgate/loadtest.rs"]
+mod loadtest;
