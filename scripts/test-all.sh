@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every kbgate test suite on a fresh machine. Installs what it needs itself.
 #   scripts/test-all.sh            # everything CI runs
-#   KBGATE_BENCH=1 scripts/test-all.sh  # also the filter benchmark, instruction budget and a quick nginx comparison (release build)
+#   KBGATE_BENCH=1 scripts/test-all.sh  # also the filter benchmark and a quick nginx comparison (release build)
 #   KBGATE_LONG=1 scripts/test-all.sh   # also the long soak/fuzz runs (not in CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +41,9 @@ grep -E '^(upstream faults|RSS)' target/tmp/fault-matrix.log | sed 's/^/  /'
 sed 's/^/  /' target/tmp/abuse.log
 grep -E '^dependencies' target/tmp/dependencies.log | sed 's/^/  /'
 
+step "filter instruction budget (valgrind; release build of examples/filter_ir)"
+scripts/bench-ir.sh --check
+
 step "configuration examples"
 KBGATE_CONFLUENCE_TOKEN=example cargo run --quiet --locked -- check-config config/kbgate.example.toml
 if KBGATE_CONFLUENCE_TOKEN=example cargo run --quiet --locked -- check-config tests/data/invalid.toml 2>target/invalid.txt; then
@@ -76,7 +79,6 @@ scripts/browser-tests.sh
 if [ "${KBGATE_BENCH:-0}" = "1" ]; then
   step "filter benchmark (quick), instruction budget, comparison with nginx (quick)"
   cargo bench --locked --bench filter -- --sample-count 20 2>&1 | tail -n 20
-  scripts/bench-ir.sh --check
   tests/perf/compare.sh --quick
 fi
 
