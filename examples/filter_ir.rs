@@ -8,11 +8,9 @@
 use std::hint::black_box;
 use std::process::ExitCode;
 
-use kbgate::filter::{render_content, scan_content, ContentLinks};
-
 #[path = "../benches/support/fixtures.rs"]
 mod fixtures;
-use fixtures::{content_body, filter_search, page_id, search_body, visible};
+use fixtures::{content_body, filter_content, filter_search, search_body, visible};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -37,27 +35,9 @@ fn main() -> ExitCode {
         "content200k" => {
             let body = content_body(200 * 1024);
             let vis = visible(1);
-            let self_link = format!(
-                "https://kb.example.com/wiki/rest/api/content/{}",
-                page_id(0)
-            );
-            let links = ContentLinks {
-                base: "https://kb.example.com/wiki",
-                self_link: &self_link,
-            };
             let mut out = 0;
             for _ in 0..iterations {
-                let scan = scan_content(black_box(&body)).unwrap();
-                let storage = scan.storage_body(&body).unwrap();
-                out = render_content(
-                    &scan,
-                    &body,
-                    &|id| vis.contains(id),
-                    &links,
-                    storage.as_deref(),
-                )
-                .unwrap()
-                .len();
+                out = filter_content(black_box(&body), &vis);
             }
             println!("bytes {}", body.len());
             out

@@ -9,7 +9,9 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
-use kbgate::filter::{render_search, scan_search, SearchLinks};
+use kbgate::filter::{
+    render_content, render_search, scan_content, scan_search, ContentLinks, SearchLinks,
+};
 use kbgate::ids::ContentId;
 
 pub const ROOT: u64 = 65537;
@@ -101,6 +103,30 @@ pub fn filter_search(body: &[u8], vis: &HashSet<ContentId>) -> usize {
         .unwrap()
         .body
         .len()
+}
+
+/// Filters a content answer as the proxy does: scan, decode the storage body (which the proxy
+/// decodes before rewriting it), render; returns the output length.
+pub fn filter_content(body: &[u8], vis: &HashSet<ContentId>) -> usize {
+    let self_link = format!(
+        "https://kb.example.com/wiki/rest/api/content/{}",
+        page_id(0)
+    );
+    let links = ContentLinks {
+        base: "https://kb.example.com/wiki",
+        self_link: &self_link,
+    };
+    let scan = scan_content(body).unwrap();
+    let storage = scan.storage_body(body).unwrap();
+    render_content(
+        &scan,
+        body,
+        &|id| vis.contains(id),
+        &links,
+        storage.as_deref(),
+    )
+    .unwrap()
+    .len()
 }
 
 pub fn content_body(storage_bytes: usize) -> Vec<u8> {

@@ -469,11 +469,11 @@ impl<'a> Cursor<'a> {
 }
 
 /// The error for a string token that cannot be decoded.
-fn bad_escape(s: Str) -> Box<FilterError> {
-    Box::new(FilterError::Syntax(SyntaxError {
+fn bad_escape(s: Str) -> FilterError {
+    FilterError::Syntax(SyntaxError {
         kind: SyntaxKind::BadEscape,
         offset: s.span.start(),
-    }))
+    })
 }
 
 /// The decoded text of string token `s` of `body`, checking only the token's own bytes: for a
@@ -488,12 +488,7 @@ pub(super) fn decode_token(body: &[u8], s: Str) -> Res<Cow<'_, str>> {
 
 /// Decodes the text between the quotes of token `s`; borrowed unless it holds escapes.
 fn decode_inner(inner: &str, s: Str) -> Res<Cow<'_, str>> {
-    let bad = || {
-        FilterError::Syntax(SyntaxError {
-            kind: SyntaxKind::BadEscape,
-            offset: s.span.start(),
-        })
-    };
+    let bad = || bad_escape(s);
     if !s.escaped {
         return Ok(Cow::Borrowed(inner));
     }
