@@ -35,7 +35,7 @@ use tokio::net::TcpStream;
 use attack::{Attack, Kind, Stats};
 use measure::{kbgate_drained, kbgate_held, ms, report, rss_mb, Latencies, Legit, RssPeak};
 
-use crate::support::{send_raw, LeakOracle, Raw};
+use crate::support::{send_raw, token_of, LeakOracle, Raw};
 
 /// The two tests measure latency and memory: never at the same time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -86,14 +86,6 @@ async fn abuse_stack() -> DemoStack {
         "the shortened timeouts are in effect"
     );
     stack
-}
-
-fn token_of(stack: &DemoStack, name: &str) -> String {
-    let c = kbgate::demo::customers()
-        .into_iter()
-        .find(|c| c.name == name)
-        .expect("demo customer");
-    stack.token(&c, Duration::from_secs(600))
 }
 
 /// What one attack did and what it cost.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use kbgate::demo::DemoStack;
 use kbgate::sim::{Fault, SimOptions};
 
-use crate::support::{send_raw, LeakOracle};
+use crate::support::{send_raw, token_of, LeakOracle};
 
 /// Upstream's delay per answer: long enough to dominate every other cost in a debug build.
 const DELAY: Duration = Duration::from_millis(400);
@@ -29,11 +29,7 @@ async fn stack(max_in_flight: Option<usize>) -> DemoStack {
 
 /// Sends three searches at once as alice; returns how long until all three were answered.
 async fn three_at_once(stack: &DemoStack) -> Duration {
-    let alice = kbgate::demo::customers()
-        .into_iter()
-        .find(|c| c.name == "alice")
-        .unwrap();
-    let token = stack.token(&alice, Duration::from_secs(600));
+    let token = token_of(stack, "alice");
     let oracle = LeakOracle::new(stack.sim.corpus().forbidden_canaries_for(&["acme"]));
     stack.sim.set_fault(Some(Fault::Delay(DELAY)));
     let request = format!(

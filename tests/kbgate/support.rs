@@ -284,6 +284,15 @@ impl Raw {
     }
 }
 
+/// A 10-minute token for the demo customer `name` (`alice`, `bob`, …) of a demo stack.
+pub fn token_of(stack: &DemoStack, name: &str) -> String {
+    let c = demo::customers()
+        .into_iter()
+        .find(|c| c.name == name)
+        .expect("demo customer");
+    stack.token(&c, Duration::from_secs(600))
+}
+
 /// Sends raw request bytes and reads the answer until the server closes.
 pub async fn send_raw(addr: SocketAddr, request: &[u8]) -> Raw {
     let work = async {
