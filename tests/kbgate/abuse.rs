@@ -35,10 +35,7 @@ use tokio::net::TcpStream;
 use attack::{Attack, Kind, Stats};
 use measure::{kbgate_drained, kbgate_held, ms, report, rss_mb, Latencies, Legit, RssPeak};
 
-use crate::support::{send_raw, token_of, LeakOracle, Raw};
-
-/// The two tests measure latency and memory: never at the same time.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+use crate::support::{send_raw, token_of, LeakOracle, Raw, MEASURING};
 
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(1);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -262,7 +259,7 @@ async fn run_attack(stack: &DemoStack, legit: &Legit, kind: Kind, token: &str) -
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_and_idle_clients_are_cut_off_while_a_customer_keeps_a_bounded_p99() {
-    let _serial = SERIAL.lock().await;
+    let _serial = MEASURING.lock().await;
     let started = Instant::now();
     let stack = abuse_stack().await;
     let legit = Legit::new(&stack);
@@ -336,7 +333,7 @@ async fn refused_within(addr: SocketAddr, limit: Duration) -> Option<Duration> {
 async fn graceful_shutdown_completes_200_in_flight_requests_and_refuses_new_connections() {
     const IN_FLIGHT: usize = 200;
     const DELAY: Duration = Duration::from_millis(1500);
-    let _serial = SERIAL.lock().await;
+    let _serial = MEASURING.lock().await;
     let stack = abuse_stack().await;
     let sim = stack.sim.clone();
     let addr = stack.addr;

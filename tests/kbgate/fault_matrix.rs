@@ -69,6 +69,7 @@ fn closed_port() -> SocketAddr {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_upstream_fault_on_every_filtered_route_fails_closed() {
+    let _measuring = crate::support::MEASURING.lock().await;
     let started = Instant::now();
     let stack = start(|_, toml| short_timeout(toml)).await;
     let alice = demo::customers()

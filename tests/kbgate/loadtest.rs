@@ -24,6 +24,7 @@ async fn run(words: &[&str]) -> Report {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_loop_run_covers_every_route_without_errors_or_leaks() {
+    let _measuring = crate::support::MEASURING.lock().await;
     let r = run(&[
         "--embedded",
         "--duration",
@@ -64,6 +65,7 @@ async fn a_closed_loop_run_covers_every_route_without_errors_or_leaks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fixed_rate_run_achieves_its_rate() {
+    let _measuring = crate::support::MEASURING.lock().await;
     let r = run(&[
         "--embedded",
         "--rate",
@@ -91,6 +93,7 @@ async fn a_fixed_rate_run_achieves_its_rate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_limit_stops_at_exactly_that_many() {
+    let _measuring = crate::support::MEASURING.lock().await;
     let r = run(&[
         "--embedded",
         "--requests",
@@ -116,6 +119,7 @@ async fn a_request_limit_stops_at_exactly_that_many() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_mix_against_a_target_takes_customers_from_a_file() {
+    let _measuring = crate::support::MEASURING.lock().await;
     let stack = Stack::start().await;
     let mut toml = String::new();
     for c in stack.customers() {
@@ -186,6 +190,7 @@ async fn tiny_server(body: &'static str) -> (String, tokio::task::JoinHandle<()>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fast_run_that_leaks_fails() {
+    let _measuring = crate::support::MEASURING.lock().await;
     // The canary hides behind a JSON escape: only the unescaped view shows it.
     let (leaky, leaky_task) =
         tiny_server(r#"{"results":[{"title":"Roadmap CANARY-\u0061cme-5eed01"}],"size":1}"#).await;

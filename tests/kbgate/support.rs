@@ -284,6 +284,10 @@ impl Raw {
     }
 }
 
+/// Held by the stories that measure the process's memory or latency (abuse, fault matrix) and
+/// by the load-test stories, which would otherwise show up in those measurements.
+pub static MEASURING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A 10-minute token for the demo customer `name` (`alice`, `bob`, …) of a demo stack.
 pub fn token_of(stack: &DemoStack, name: &str) -> String {
     let c = demo::customers()
