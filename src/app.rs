@@ -79,12 +79,26 @@ pub struct App {
     /// Slots for API requests being answered (`server.max_in_flight`): bounds how many upstream
     /// bodies are held and filtered at once, whatever the number of connections.
     pub in_flight: Arc<tokio::sync::Semaphore>,
+    /// Counters and histograms; shared with the admin listener, and kept across reloads.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// The runtime canary probe's settings, when `[probe]` is configured.
+    pub probe: Option<crate::config::ProbeSettings>,
 }
 
 impl App {
     /// Builds the application: upstream client, key sets (fetched once now), caches.
     pub async fn build(config: &Config) -> Result<App, InitError> {
-        let upstream = Upstream::new(&config.upstream).map_err(InitError::Upstream)?;
+        Self::build_with(config, Arc::default()).await
+    }
+
+    /// [`App::build`], counting into `metrics` (a reload passes the running app's).
+    pub async fn build_with(
+        config: &Config,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Result<App, InitError> {
+        let upstream = Upstream::new(&config.upstream)
+            .map_err(InitError::Upstream)?
+            .with_metrics(metrics.clone());
         let jwks_client =
             crate::http_client::build(&Default::default()).map_err(InitError::Upstream)?;
         let issuers = config
@@ -155,6 +169,8 @@ impl App {
             },
             v2_space_keys: crate::proxy::v2::SpaceKeyCache::new(config.cache.metadata_ttl),
             upstream,
+            metrics,
+            probe: config.probe.clone(),
         })
     }
 
@@ -164,23 +180,47 @@ impl App {
         B: http_body::Body + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
+        let started = Instant::now();
+        let _in_flight = self.metrics.in_flight();
+        let (resp, route) = self.answer(req, conn).await;
+        self.metrics
+            .request(route, resp.status().as_u16(), started.elapsed());
+        resp
+    }
+
+    /// [`App::handle`]'s answer, and the route name it is counted under.
+    async fn answer<B>(&self, req: Request<B>, conn: ConnInfo) -> (Response<Body>, &'static str)
+    where
+        B: http_body::Body + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
         let request_id = request_id(&req);
         if let (Some(secret), hooks::PATH) = (&self.webhook_secret, req.uri().path()) {
             let outcome = hooks::handle(self, secret, req).await;
             tracing::info!(id = %request_id, status = outcome.status().as_u16(), ?outcome, "webhook");
-            return response::empty(outcome.status(), &request_id);
+            return (response::empty(outcome.status(), &request_id), "webhook");
         }
         let checked = proxy::check_framing(&req).and_then(|()| self.check_host(&req));
         if let Err(err) = checked {
             tracing::info!(id = %request_id, reason = err.reason(), "request refused");
-            return proxy::error::to_response(&err, &request_id);
+            return (proxy::error::to_response(&err, &request_id), "refused");
         }
         if let Some(resp) = crate::login::route(self, &req, &request_id).await {
-            return resp;
+            return (resp, "login");
         }
         if let Some(resp) = crate::portal::site::route(self, &req, &request_id).await {
-            return resp;
+            return (resp, "site");
         }
+        self.api(&req, conn, &request_id).await
+    }
+
+    /// The API proxy path, in the request's span.
+    async fn api<B>(
+        &self,
+        req: &Request<B>,
+        conn: ConnInfo,
+        request_id: &str,
+    ) -> (Response<Body>, &'static str) {
         let span = tracing::info_span!(
             "request",
             id = %request_id,
@@ -195,7 +235,7 @@ impl App {
             // Waiting here is bounded by the server's whole-request deadline. The semaphore is
             // never closed; if it were, requests would go on unbounded rather than fail.
             let _slot = self.in_flight.acquire().await.ok();
-            let result = proxy::handle(self, &req, &request_id).await;
+            let result = proxy::handle(self, req, request_id).await;
             let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
             match result {
                 Ok(answer) => {
@@ -205,35 +245,43 @@ impl App {
                         removed = answer.removed,
                         "answered"
                     );
-                    if let Some(streamed) = answer.stream {
-                        return response::download(
-                            &streamed.file_name,
-                            streamed.download,
-                            &request_id,
-                        );
-                    }
-                    let mut resp = response::json(StatusCode::OK, answer.body, &request_id);
-                    if let Some(next) = answer.link_next {
-                        if let Ok(v) =
-                            http::HeaderValue::from_str(&format!("<{next}>; rel=\"next\""))
-                        {
-                            resp.headers_mut().insert(http::header::LINK, v);
-                        }
-                    }
-                    resp
+                    let route = match answer.route {
+                        "" => self.route_name(req),
+                        named => named,
+                    };
+                    (self.ok_response(answer, request_id), route)
                 }
                 Err(err) => {
                     log_error(&err, latency_ms);
-                    if let Some(resp) = crate::login::unauthenticated(self, &req, &err, &request_id)
-                    {
-                        return resp;
-                    }
-                    proxy::error::to_response(&err, &request_id)
+                    let route = self.route_name(req);
+                    let resp = crate::login::unauthenticated(self, req, &err, request_id)
+                        .unwrap_or_else(|| proxy::error::to_response(&err, request_id));
+                    (resp, route)
                 }
             }
         }
         .instrument(span)
         .await
+    }
+
+    /// The route name `req` is counted under (`unrouted` when it matches none).
+    fn route_name<B>(&self, req: &Request<B>) -> &'static str {
+        crate::route::classify_for(self.site, req.method(), req.uri())
+            .map_or("unrouted", |r| r.name())
+    }
+
+    fn ok_response(&self, answer: proxy::Answer, request_id: &str) -> Response<Body> {
+        if let Some(streamed) = answer.stream {
+            return response::download(&streamed.file_name, streamed.download, request_id);
+        }
+        self.metrics.filtered(answer.removed);
+        let mut resp = response::json(StatusCode::OK, answer.body, request_id);
+        if let Some(next) = answer.link_next {
+            if let Ok(v) = http::HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")) {
+                resp.headers_mut().insert(http::header::LINK, v);
+            }
+        }
+        resp
     }
 }
 
@@ -296,25 +344,20 @@ pub async fn serve(
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    serve_live(crate::reload::Live::fixed(app), listener, options, shutdown).await
+}
+
+/// [`serve`] for a reloadable application: each request is answered by the application that
+/// is current when it arrives, to its end.
+pub async fn serve_live(
+    live: Arc<crate::reload::Live>,
+    listener: tokio::net::TcpListener,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let handler = move |req, conn| {
-        let app = app.clone();
+        let app = live.app();
         async move { app.handle(req, conn).await }
     };
     server::run(listener, handler, options, shutdown).await
-}
-
-/// Runs the admin endpoints (`/healthz`, `/readyz`) on `listener` until `shutdown` resolves.
-pub async fn serve_admin(
-    listener: tokio::net::TcpListener,
-    shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
-    let handler = |req: Request<hyper::body::Incoming>, _conn: ConnInfo| async move {
-        match req.uri().path() {
-            "/healthz" | "/readyz" => {
-                response::json(StatusCode::OK, "{\"status\":\"ok\"}", "admin")
-            }
-            _ => response::not_found("admin"),
-        }
-    };
-    server::run(listener, handler, ServerOptions::default(), shutdown).await
 }

@@ -425,6 +425,39 @@ impl Verifier {
         status
     }
 
+    /// Key-set refreshes per issuer (JWKS issuers only), and the token cache's figures.
+    pub fn figures(
+        &self,
+    ) -> (
+        Vec<crate::metrics::KeyFigures>,
+        crate::metrics::CacheFigures,
+    ) {
+        let mut keys: Vec<_> = self
+            .issuers
+            .values()
+            .filter_map(|issuer| match &issuer.keys {
+                IssuerKeys::Jwks(store) => {
+                    let (refreshed, failed) = store.outcomes();
+                    Some(crate::metrics::KeyFigures {
+                        issuer: issuer.name.clone(),
+                        refreshed,
+                        failed,
+                    })
+                }
+                IssuerKeys::Static(_) => None,
+            })
+            .collect();
+        keys.sort_by(|a, b| a.issuer.cmp(&b.issuer));
+        let (entries, hits, misses) = self.cache.figures();
+        let tokens = crate::metrics::CacheFigures {
+            name: "tokens",
+            entries,
+            hits,
+            misses,
+        };
+        (keys, tokens)
+    }
+
     /// Key-set documents fetched so far for `issuer` (attempts, failed ones included).
     pub fn jwks_fetches(&self, issuer: &str) -> Option<u64> {
         match &self.issuers.get(issuer)?.keys {

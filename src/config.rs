@@ -45,13 +45,28 @@ pub struct Config {
     pub login: Option<LoginSettings>,
     /// `[site]`: the customer KB site at `/` and its branding (defaults when absent).
     pub site: SiteSettings,
+    /// The runtime canary probe, when `[probe]` is configured.
+    pub probe: Option<ProbeSettings>,
+}
+
+/// `[probe]`: kbgate asks itself, as a customer of each organization, a search for every
+/// canary, and counts any canary of another organization in the answer as a leak.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeSettings {
+    /// Time between rounds (default 5 minutes).
+    pub interval: Duration,
+    /// Each organization probed as, with the canary strings only its own articles contain.
+    pub canaries: Vec<(OrgId, Vec<String>)>,
 }
 
 /// `[server]`.
 #[derive(Clone, Debug)]
 pub struct ServerSettings {
     pub listen: SocketAddr,
+    /// `/healthz`, `/readyz`, `/metrics`: default `127.0.0.1:9090`; `"off"` disables.
     pub admin_listen: Option<SocketAddr>,
+    /// How often the configuration file is checked for changes (`None`: only SIGHUP reloads).
+    pub reload_watch_interval: Option<Duration>,
     /// Public base URL without a trailing slash, e.g. `https://kb.example.com`.
     pub public_url: String,
     /// The `Host` values (lower-case `host[:port]`) kbgate answers; any other is a 400
@@ -76,7 +91,7 @@ pub struct ServerSettings {
 }
 
 /// TLS material, already read from disk.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct TlsFiles {
     pub cert_pem: Vec<u8>,
     pub key_pem: Vec<u8>,

@@ -85,6 +85,7 @@ pub struct Upstream {
     max_body: usize,
     /// Caps requests in flight, so load never opens an unbounded number of connections.
     in_flight: std::sync::Arc<tokio::sync::Semaphore>,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 impl Upstream {
@@ -112,7 +113,28 @@ impl Upstream {
             timeout: settings.timeout,
             max_body: settings.max_body_bytes,
             in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(settings.max_connections)),
+            metrics: Default::default(),
         })
+    }
+
+    /// Counts this client's requests, latencies and errors in `metrics`.
+    pub fn with_metrics(mut self, metrics: std::sync::Arc<crate::metrics::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Records one finished upstream call: its latency, or its error's kind. A 404/403 is an
+    /// answer (the item is missing), not an upstream failure.
+    fn record<T>(
+        &self,
+        call: &'static str,
+        started: std::time::Instant,
+        result: &Result<T, UpstreamError>,
+    ) {
+        match result {
+            Err(e) if !e.is_missing() => self.metrics.upstream_error(e.kind()),
+            _ => self.metrics.upstream(call, started.elapsed()),
+        }
     }
 
     /// The REST prefix, `/wiki/rest/api` on Cloud.
@@ -131,6 +153,12 @@ impl Upstream {
         self.get_json_uri(&uri, request_id).await
     }
 
+    /// Asks Confluence for one space with the service account: `Ok` when it answers 200 with
+    /// JSON (reachable, credentials accepted). For readiness checks.
+    pub async fn probe(&self) -> Result<(), UpstreamError> {
+        self.get_json("/space?limit=1", "readyz").await.map(drop)
+    }
+
     /// GETs `site_path_and_query` (from the site root, e.g. `/wiki/api/v2/pages?limit=25` or
     /// `/rest/servicedeskapi/knowledgebase/article?query=vpn`) with the same credentials, limits
     /// and answer checks as [`Upstream::get_json`].
@@ -144,6 +172,13 @@ impl Upstream {
     }
 
     async fn get_json_uri(&self, uri: &str, request_id: &str) -> Result<Bytes, UpstreamError> {
+        let started = std::time::Instant::now();
+        let result = self.fetch_json(uri, request_id).await;
+        self.record("json", started, &result);
+        result
+    }
+
+    async fn fetch_json(&self, uri: &str, request_id: &str) -> Result<Bytes, UpstreamError> {
         let uri: Uri = uri.parse().map_err(|_| UpstreamError::BadUri)?;
         let mut headers = HeaderMap::with_capacity(6);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));

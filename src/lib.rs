@@ -21,7 +21,9 @@
 //! - [`loadtest`]: `kbgate loadtest`: load, latency and the leak oracle on a sample of answers.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod confluence;
@@ -33,10 +35,13 @@ pub mod http_client;
 pub mod ids;
 pub mod loadtest;
 pub mod login;
+pub mod metrics;
 pub mod orgs;
 pub mod policy;
 pub mod portal;
+pub mod probe;
 pub mod proxy;
+pub mod reload;
 pub mod response;
 pub mod route;
 pub mod server;

@@ -166,15 +166,26 @@ async fn serve(path: PathBuf) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("binding {}", config.server.listen))?;
-    if let Some(admin) = config.server.admin_listen {
-        let admin_listener = tokio::net::TcpListener::bind(admin)
+    let live = kbgate::reload::Live::from_file(app, &config, &path);
+    tokio::spawn(live.clone().on_sighup());
+    if let Some(interval) = config.server.reload_watch_interval {
+        tokio::spawn(live.clone().watch(interval));
+    }
+    tokio::spawn(kbgate::probe::run(live.clone()));
+    if let Some(addr) = config.server.admin_listen {
+        let admin_listener = tokio::net::TcpListener::bind(addr)
             .await
-            .with_context(|| format!("binding {admin}"))?;
-        tokio::spawn(app::serve_admin(admin_listener, server::shutdown_signal()));
-        tracing::info!(addr = %admin, "admin endpoints listening");
+            .with_context(|| format!("binding the admin listener {addr}"))?;
+        let admin = kbgate::admin::Admin::new(live.clone());
+        tokio::spawn(kbgate::admin::serve(
+            admin,
+            admin_listener,
+            server::shutdown_signal(),
+        ));
+        tracing::info!(addr = %addr, "admin endpoints listening (/healthz, /readyz, /metrics)");
     }
     tracing::info!(addr = %config.server.listen, public_url = %config.server.public_url, "kbgate listening");
-    app::serve(app, listener, options, server::shutdown_signal()).await?;
+    app::serve_live(live, listener, options, server::shutdown_signal()).await?;
     tracing::info!("kbgate stopped");
     Ok(())
 }

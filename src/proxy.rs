@@ -326,13 +326,9 @@ async fn require_visible(
         .metadata
         .lookup(&app.upstream, std::slice::from_ref(id), request_id)
         .await?;
-    match metas.get(id).map(|meta| app.policy.decide(orgs, meta)) {
+    match metas.get(id).map(|meta| app.decide(orgs, meta)) {
         Some(Visibility::Visible(_)) => Ok(()),
-        Some(Visibility::Hidden(reason)) => {
-            tracing::debug!(content.id = %id, reason = reason.as_str(), "hidden");
-            Err(ProxyError::NotFound)
-        }
-        None => Err(ProxyError::NotFound),
+        Some(Visibility::Hidden(_)) | None => Err(ProxyError::NotFound),
     }
 }
 
@@ -398,10 +394,7 @@ async fn decide<'m>(
 ) -> Decisions {
     let mut decisions = HashMap::new();
     for meta in described {
-        let visibility = app.policy.decide(orgs, meta);
-        if let Visibility::Hidden(reason) = visibility {
-            tracing::debug!(content.id = %meta.id, reason = reason.as_str(), "hidden");
-        }
+        let visibility = app.decide(orgs, meta);
         app.metadata.remember(meta).await;
         decisions.insert(meta.id.clone(), visibility);
     }
@@ -418,7 +411,7 @@ async fn decide<'m>(
         {
             Ok(metas) => {
                 for (id, meta) in metas {
-                    decisions.insert(id, app.policy.decide(orgs, &meta));
+                    decisions.insert(id, app.decide(orgs, &meta));
                 }
             }
             // Undecided ids are hidden: the answer loses ancestors, never gains secrets.

@@ -74,6 +74,7 @@ pub(super) fn unix_now() -> u64 {
 /// Verified tokens by digest.
 pub(super) struct TokenCache {
     inner: Cache<TokenDigest, Entry>,
+    lookups: crate::metrics::Lookups,
 }
 
 impl TokenCache {
@@ -84,16 +85,20 @@ impl TokenCache {
                 .max_capacity(capacity)
                 .expire_after(UntilExp)
                 .build(),
+            lookups: Default::default(),
         }
     }
 
     /// The identity of a token verified earlier, and the key that verified it, if it is cached
     /// and not yet expired.
     pub async fn get(&self, key: &TokenDigest) -> Option<(Identity, Option<Arc<KeyBinding>>)> {
-        let entry = self.inner.get(key).await?;
-        if unix_now() >= entry.exp {
-            return None;
-        }
+        let entry = self
+            .inner
+            .get(key)
+            .await
+            .filter(|entry| unix_now() < entry.exp);
+        self.lookups.record(entry.is_some());
+        let entry = entry?;
         Some((Identity::clone(&entry.identity), entry.binding))
     }
 
@@ -118,6 +123,12 @@ impl TokenCache {
                 },
             )
             .await;
+    }
+
+    /// Entries (approximate: expired ones linger until maintenance), hits and misses.
+    pub fn figures(&self) -> (u64, u64, u64) {
+        let (hits, misses) = self.lookups.get();
+        (self.inner.entry_count(), hits, misses)
     }
 
     /// How many tokens are cached, after pending maintenance.

@@ -94,6 +94,8 @@ pub(super) struct JwksStore {
     attempts: AtomicU64,
     /// Fetches of the key set document, successful or not (for tests and metrics).
     jwks_fetches: AtomicU64,
+    /// Completed fetches that failed (for metrics).
+    failures: AtomicU64,
     /// When the last fetch started; held across the fetch so fetches never overlap.
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
 }
@@ -109,6 +111,7 @@ impl JwksStore {
             metadata: RwLock::new(None),
             attempts: AtomicU64::new(0),
             jwks_fetches: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
             last_fetch: tokio::sync::Mutex::new(None),
         }
     }
@@ -121,6 +124,12 @@ impl JwksStore {
     /// Key-set documents fetched so far (attempts, including failed ones).
     pub fn jwks_fetches(&self) -> u64 {
         self.jwks_fetches.load(Ordering::Relaxed)
+    }
+
+    /// Completed fetches that succeeded and that failed.
+    pub fn outcomes(&self) -> (u64, u64) {
+        let failed = self.failures.load(Ordering::Relaxed);
+        (self.attempts().saturating_sub(failed), failed)
     }
 
     /// The last accepted discovery document, if the issuer uses discovery and one was fetched.
@@ -205,6 +214,7 @@ impl JwksStore {
             }
             Err(e) => {
                 tracing::warn!(auth.issuer = %self.issuer, error = %chain(&e), "key set fetch failed; keeping the previous keys within max_key_staleness");
+                self.failures.fetch_add(1, Ordering::Relaxed);
                 Refresh::Failed
             }
         };

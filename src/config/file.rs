@@ -26,6 +26,24 @@ pub struct FileConfig {
     /// `[site]`: the customer KB site at `/`; absent = enabled with the default branding.
     #[serde(default)]
     pub site: FileSite,
+    /// `[probe]`: the runtime canary probe; absent = off.
+    pub probe: Option<FileProbe>,
+}
+
+/// `[probe]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileProbe {
+    pub interval: Option<String>,
+    pub canaries: Vec<FileCanary>,
+}
+
+/// One `[[probe.canaries]]` entry: an organization and strings only its articles contain.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileCanary {
+    pub org: String,
+    pub text: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +66,7 @@ pub struct FileServer {
     pub max_uri_bytes: Option<usize>,
     pub cursor_secret_env: Option<String>,
     pub allowed_hosts: Option<Vec<String>>,
+    pub reload_watch_interval: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

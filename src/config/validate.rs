@@ -198,6 +198,7 @@ pub(super) fn validate(
         .as_ref()
         .and_then(|l| login::login(&mut p, l, &file, &public_url, env));
     let site = site::site(&mut p, &file.site);
+    let probe = file.probe.as_ref().map(|f| probe(&mut p, f, &known));
 
     match (server, upstream, auth, policy) {
         (Some(server), Some(upstream), Some(auth), Some(policy)) if p.0.is_empty() => Ok(Config {
@@ -210,8 +211,56 @@ pub(super) fn validate(
             log,
             login,
             site,
+            probe,
         }),
         _ => Err(p.0),
+    }
+}
+
+/// `[probe]`: known organizations, canaries of 8–100 letters, digits, `-` and `_` (matched byte
+/// for byte in answers, so they must not need escaping), at least two organizations.
+fn probe(p: &mut Problems, f: &file::FileProbe, known: &BTreeSet<OrgId>) -> ProbeSettings {
+    let mut canaries = Vec::new();
+    for (i, entry) in f.canaries.iter().enumerate() {
+        let path = format!("probe.canaries[{i}]");
+        let org = match OrgId::new(&entry.org) {
+            Ok(org) if known.contains(&org) => org,
+            _ => {
+                p.add(
+                    format!("{path}.org"),
+                    format!("{:?} is not a known organization", entry.org),
+                );
+                continue;
+            }
+        };
+        let plain = |t: &String| {
+            (8..=100).contains(&t.len())
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if entry.text.is_empty() || !entry.text.iter().all(plain) {
+            p.add(
+                format!("{path}.text"),
+                "give one or more canaries of 8 to 100 letters, digits, '-' or '_'",
+            );
+        }
+        canaries.push((org, entry.text.clone()));
+    }
+    if canaries.len() < 2 {
+        p.add(
+            "probe.canaries",
+            "name at least two organizations: a leak is one organization seeing another's canary",
+        );
+    }
+    ProbeSettings {
+        interval: duration(
+            p,
+            "probe.interval",
+            &f.interval,
+            Duration::from_secs(300),
+            Duration::from_secs(24 * 3600),
+        ),
+        canaries,
     }
 }
 
@@ -230,10 +279,21 @@ fn socket_addr(p: &mut Problems, path: &str, text: &str) -> Option<SocketAddr> {
 
 fn server(p: &mut Problems, s: &FileServer, base: &Path) -> Option<ServerSettings> {
     let listen = socket_addr(p, "server.listen", &s.listen);
-    let admin_listen = s
-        .admin_listen
-        .as_deref()
-        .and_then(|a| socket_addr(p, "server.admin_listen", a));
+    let admin_listen = match s.admin_listen.as_deref() {
+        None => Some(SocketAddr::from(([127, 0, 0, 1], 9090))),
+        Some("off") => None,
+        Some(a) => socket_addr(p, "server.admin_listen", a),
+    };
+    let reload_watch_interval = match s.reload_watch_interval.as_deref() {
+        Some("off") => None,
+        _ => Some(duration(
+            p,
+            "server.reload_watch_interval",
+            &s.reload_watch_interval,
+            Duration::from_secs(5),
+            Duration::from_secs(3600),
+        )),
+    };
     let public_url = s.public_url.trim_end_matches('/').to_owned();
     let mut allowed_hosts = Vec::new();
     match public_url.parse::<http::Uri>() {
@@ -294,6 +354,7 @@ fn server(p: &mut Problems, s: &FileServer, base: &Path) -> Option<ServerSetting
     Some(ServerSettings {
         listen: listen?,
         admin_listen,
+        reload_watch_interval,
         public_url,
         allowed_hosts,
         tls,

@@ -37,6 +37,7 @@ pub struct MetadataIndex {
     /// Ids being looked up right now, each with the signal its lookup sends when done. Bounded
     /// by the requests in flight: every entry is removed when its lookup ends or is dropped.
     in_flight: Mutex<HashMap<ContentId, watch::Receiver<bool>>>,
+    lookups: crate::metrics::Lookups,
 }
 
 /// What [`MetadataIndex::claim`] returns: ids to fetch, ids to wait for, ids now cached.
@@ -72,7 +73,14 @@ impl MetadataIndex {
                 .time_to_live(settings.metadata_ttl)
                 .build(),
             in_flight: Mutex::new(HashMap::new()),
+            lookups: Default::default(),
         }
+    }
+
+    /// Entries (approximate until maintenance), and lookups of an id that hit or missed.
+    pub fn figures(&self) -> (u64, u64, u64) {
+        let (hits, misses) = self.lookups.get();
+        (self.cache.entry_count(), hits, misses)
     }
 
     /// Records metadata seen inline in an upstream answer. An entry that already says the same
@@ -98,7 +106,9 @@ impl MetadataIndex {
         let mut found = HashMap::with_capacity(ids.len());
         let mut missing = Vec::new();
         for id in ids {
-            match self.cache.get(id).await {
+            let cached = self.cache.get(id).await;
+            self.lookups.record(cached.is_some());
+            match cached {
                 Some(meta) => {
                     found.insert(id.clone(), meta);
                 }

@@ -59,6 +59,17 @@ impl Upstream {
         site_path_and_query: &str,
         request_id: &str,
     ) -> Result<Download, UpstreamError> {
+        let started = std::time::Instant::now();
+        let result = self.open_download(site_path_and_query, request_id).await;
+        self.record("download", started, &result);
+        result
+    }
+
+    async fn open_download(
+        &self,
+        site_path_and_query: &str,
+        request_id: &str,
+    ) -> Result<Download, UpstreamError> {
         let started = tokio::time::Instant::now();
         let permit = tokio::time::timeout(self.timeout, self.in_flight.clone().acquire_owned())
             .await

@@ -81,6 +81,7 @@ pub struct JsmOrgs {
     refreshing: AtomicBool,
     last_on_demand: Mutex<Option<Instant>>,
     done: watch::Sender<Attempt>,
+    lookups: crate::metrics::Lookups,
 }
 
 impl std::fmt::Debug for JsmOrgs {
@@ -126,6 +127,7 @@ impl JsmOrgs {
             refreshing: AtomicBool::new(false),
             last_on_demand: Mutex::new(None),
             done: watch::channel(Attempt::default()).0,
+            lookups: Default::default(),
         }))
     }
 
@@ -154,7 +156,9 @@ impl JsmOrgs {
         account_id: &str,
     ) -> Result<Vec<OrgId>, Unavailable> {
         if let Ok(loaded) = self.usable() {
-            return Ok(find(&loaded.index, email, account_id));
+            let orgs = find(&loaded.index, email, account_id);
+            self.lookups.record(!orgs.is_empty());
+            return Ok(orgs);
         }
         let mut rx = self.done.subscribe();
         if self.on_demand_allowed() {
@@ -180,6 +184,19 @@ impl JsmOrgs {
     /// Figures of the current index and its age, if one was ever loaded.
     pub fn stats(&self) -> Option<(IndexStats, Duration)> {
         self.loaded().map(|l| (l.index.stats, l.at.elapsed()))
+    }
+
+    /// Customers and organizations indexed (0 before the first load), and lookups that found
+    /// the customer in the index (hits) or not (misses).
+    pub fn figures(&self) -> (u64, u64, u64) {
+        let entries = self.stats().map_or(0, |(s, _)| s.users as u64);
+        let (hits, misses) = self.lookups.get();
+        (entries, hits, misses)
+    }
+
+    /// True when an index is loaded and within its staleness bound (lookups can be answered).
+    pub fn is_usable(&self) -> bool {
+        self.usable().is_ok()
     }
 
     /// The outcome of the latest rebuild attempt.

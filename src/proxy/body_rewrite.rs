@@ -174,7 +174,7 @@ impl Targets {
             Some(Target::Id(id)) => self.by_id.get(&id),
             None => None,
         };
-        meta.is_some_and(|m| app.policy.decide(orgs, m).is_visible())
+        meta.is_some_and(|m| app.decide(orgs, m).is_visible())
     }
 }
 

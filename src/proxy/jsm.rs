@@ -196,14 +196,12 @@ async fn walk(
 
 /// Visible when the policy shows the page and the space JSM names is the page's own KB space.
 fn decide(app: &App, orgs: &OrgSet, meta: &ItemMeta, article: &JsmArticle) -> bool {
-    let visibility = app.policy.decide(orgs, meta);
-    if let crate::policy::Visibility::Hidden(reason) = visibility {
-        tracing::debug!(content.id = %article.page_id, reason = reason.as_str(), "hidden");
+    if !app.decide(orgs, meta).is_visible() {
         return false;
     }
     let same_space = meta.space.as_ref() == Some(&article.space_key);
     if !same_space {
-        tracing::debug!(content.id = %article.page_id, reason = "jsm_space_mismatch", "hidden");
+        app.hidden(&article.page_id, "jsm_space_mismatch");
     }
     same_space && app.policy.spaces.contains(&article.space_key)
 }

@@ -152,12 +152,9 @@ async fn visible_meta(
         .lookup(&app.upstream, std::slice::from_ref(id), request_id)
         .await?;
     let meta = metas.get(id).ok_or(ProxyError::NotFound)?;
-    match app.policy.decide(orgs, meta) {
+    match app.decide(orgs, meta) {
         Visibility::Visible(_) => Ok(meta.clone()),
-        Visibility::Hidden(reason) => {
-            tracing::debug!(content.id = %id, reason = reason.as_str(), "hidden");
-            Err(ProxyError::NotFound)
-        }
+        Visibility::Hidden(_) => Err(ProxyError::NotFound),
     }
 }
 

@@ -74,7 +74,7 @@ pub(super) async fn single(
             labels: Labels::Complete(names),
             ..(*meta).clone()
         };
-        if !app.policy.decide(orgs, &seen).is_visible() {
+        if !app.decide(orgs, &seen).is_visible() {
             tracing::info!(
                 content.id = %q.id,
                 reason = "labels_disagree_with_metadata",
@@ -226,7 +226,7 @@ async fn all_labels(
             return Ok(pages);
         }
     }
-    tracing::info!(content.id = %id, reason = "labels_beyond_bound", "hidden");
+    app.hidden(id, "labels_beyond_bound");
     Err(ProxyError::NotFound)
 }
 

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use crate::app::App;
 use crate::filter::{scan_v2_list, ItemShape, RenderContext, V2Item, V2ListWriter};
 use crate::ids::{ContentId, SpaceKey};
-use crate::policy::{OrgSet, Visibility};
+use crate::policy::OrgSet;
 use crate::route::v2::V2Paging;
 use crate::route::{QueryError, RouteError};
 
@@ -277,13 +277,7 @@ pub(super) async fn decide_ids(
     let metas = app.metadata.lookup(&app.upstream, ids, request_id).await?;
     Ok(metas
         .iter()
-        .map(|(id, meta)| {
-            let visibility = app.policy.decide(orgs, meta);
-            if let Visibility::Hidden(reason) = visibility {
-                tracing::debug!(content.id = %id, reason = reason.as_str(), "hidden");
-            }
-            (id.as_str().to_owned(), visibility.is_visible())
-        })
+        .map(|(id, meta)| (id.as_str().to_owned(), app.decide(orgs, meta).is_visible()))
         .collect())
 }
 
