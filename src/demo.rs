@@ -162,6 +162,16 @@ impl DemoStack {
     }
 }
 
+/// The environment a separate `kbgate serve` process needs for a [`config_toml`] configuration
+/// (the simulator's service token and the demo secrets).
+pub fn process_env(service_token: &str) -> Vec<(&'static str, String)> {
+    vec![
+        (TOKEN_ENV, service_token.to_owned()),
+        (WEBHOOK_ENV, WEBHOOK_SECRET.to_owned()),
+        (SESSION_ENV, SESSION_SECRET.to_owned()),
+    ]
+}
+
 /// The environment variable [`jsm_orgs_toml`] reads the JSM agent's email from.
 const JSM_EMAIL_ENV: &str = "KBGATE_DEMO_JSM_EMAIL";
 /// The environment variable [`jsm_orgs_toml`] reads the JSM agent's API token from.

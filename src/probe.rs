@@ -127,8 +127,8 @@ fn matcher(canaries: &[impl AsRef<[u8]>]) -> Result<AhoCorasick, aho_corasick::B
         .build(canaries)
 }
 
-/// The filtered answer of a customer's search for `canary` (CQL `text ~ "canary"`, with
-/// titles, excerpts and ancestors), as `orgs` would receive it.
+/// The results of a customer's search for `canary` (CQL `text ~ "canary"`, with titles,
+/// excerpts and ancestors), filtered as `orgs` would receive them.
 async fn search(app: &App, orgs: &OrgSet, canary: &str) -> Result<Vec<u8>, &'static str> {
     let target = format!(
         "{}/search?cql=text~%22{canary}%22&limit=50&expand=content.ancestors",
@@ -141,5 +141,17 @@ async fn search(app: &App, orgs: &OrgSet, canary: &str) -> Result<Vec<u8>, &'sta
     let answer = crate::proxy::dispatch(app, orgs, route, &request_id)
         .await
         .map_err(|e| e.reason())?;
-    Ok(answer.body)
+    results_of(&answer.body)
+}
+
+/// The `results` of a search answer, as bytes: what came from Confluence. The rest is kbgate's
+/// own paging and links, which echo the probe's query (and so its canary).
+fn results_of(body: &[u8]) -> Result<Vec<u8>, &'static str> {
+    #[derive(serde::Deserialize)]
+    struct Answer<'a> {
+        #[serde(borrow)]
+        results: &'a serde_json::value::RawValue,
+    }
+    let answer: Answer = serde_json::from_slice(body).map_err(|_| "unexpected_answer")?;
+    Ok(answer.results.get().as_bytes().to_vec())
 }

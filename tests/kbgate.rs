@@ -27,6 +27,7 @@
 //! - `abuse`: slow and idle clients leave customers served; shutdown completes 200 in-flight requests.
 //! - `in_flight`: `server.max_in_flight` bounds the API requests answered at once.
 //! - `loadtest`: `kbgate loadtest` measures real figures, honours its limits, and fails a leaky run.
+//! - `ops`: `/metrics` after a scripted run, `/readyz` following upstream, the canary probe.
 
 // Test helpers may panic: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -36,6 +37,9 @@ mod support;
 
 #[path = "kbgate/in_flight.rs"]
 mod in_flight;
+
+#[path = "kbgate/ops.rs"]
+mod ops;
 
 #[path = "kbgate/search.rs"]
 mod search;
