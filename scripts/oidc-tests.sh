@@ -50,6 +50,8 @@ cat >"$work/kbgate.toml" <<EOF
 [server]
 listen = "127.0.0.1:$kb_port"
 public_url = "$kb"
+# No admin listener: 127.0.0.1:9090 (the default) may be taken on a CI machine.
+admin_listen = "off"
 
 [upstream]
 base_url = "http://127.0.0.1:$sim_port"

@@ -28,6 +28,7 @@
 //! - `in_flight`: `server.max_in_flight` bounds the API requests answered at once.
 //! - `loadtest`: `kbgate loadtest` measures real figures, honours its limits, and fails a leaky run.
 //! - `ops`: `/metrics` after a scripted run, `/readyz` following upstream, the canary probe.
+//! - `ops_process`: a `kbgate serve` process: reload under load, SIGTERM, audit logs.
 
 // Test helpers may panic: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -40,6 +41,9 @@ mod in_flight;
 
 #[path = "kbgate/ops.rs"]
 mod ops;
+
+#[path = "kbgate/ops_process.rs"]
+mod ops_process;
 
 #[path = "kbgate/search.rs"]
 mod search;
