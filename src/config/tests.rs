@@ -160,3 +160,43 @@ fn the_cursor_secret_comes_from_the_environment_and_must_be_long() {
         Some(40)
     );
 }
+
+#[test]
+fn admin_listener_and_reload_watch_have_defaults_and_can_be_switched_off() {
+    let c = load(MINIMAL).unwrap();
+    assert_eq!(
+        c.server.admin_listen,
+        Some("127.0.0.1:9090".parse().unwrap())
+    );
+    assert_eq!(c.server.reload_watch_interval, Some(Duration::from_secs(5)));
+    assert_eq!(c.probe, None);
+    let off = MINIMAL.replace(
+        "[upstream]",
+        "admin_listen = \"off\"\nreload_watch_interval = \"off\"\n[upstream]",
+    );
+    let c = load(&off).unwrap();
+    assert_eq!(c.server.admin_listen, None);
+    assert_eq!(c.server.reload_watch_interval, None);
+}
+
+#[test]
+fn the_canary_probe_needs_two_known_organizations_and_plain_canaries() {
+    let with = |probe: &str| format!("{}orgs = [\"acme\", \"globex\"]\n{probe}", MINIMAL);
+    let good = with(
+        "[probe]\ninterval = \"1m\"\n[[probe.canaries]]\norg = \"acme\"\ntext = [\"CANARY-acme-1\"]\n\
+         [[probe.canaries]]\norg = \"globex\"\ntext = [\"CANARY-globex-1\", \"globex_only_2\"]\n",
+    );
+    let probe = load(&good).unwrap().probe.unwrap();
+    assert_eq!(probe.interval, Duration::from_secs(60));
+    assert_eq!(probe.canaries.len(), 2);
+    assert_eq!(probe.canaries[1].1.len(), 2);
+
+    let bad = with(
+        "[probe]\n[[probe.canaries]]\norg = \"initech\"\ntext = [\"CANARY-initech-1\"]\n\
+         [[probe.canaries]]\norg = \"acme\"\ntext = [\"short\", \"has \\\"quote\\\" in it\"]\n",
+    );
+    let err = load(&bad).unwrap_err().to_string();
+    assert!(err.contains("probe.canaries[0].org"), "{err}");
+    assert!(err.contains("probe.canaries[1].text"), "{err}");
+    assert!(err.contains("at least two organizations"), "{err}");
+}
