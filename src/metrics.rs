@@ -25,6 +25,9 @@ use prometheus_client::registry::Registry;
 /// The `Content-Type` of [`Metrics::render`]'s output.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// The outcomes of a canary probe round.
+pub const PROBE_OUTCOMES: [&str; 4] = ["clean", "leak", "error", "blind"];
+
 /// Latency buckets in seconds: 1 ms to 30 s.
 const LATENCY_BUCKETS: [f64; 14] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -223,6 +226,14 @@ impl Metrics {
             m.probe_last_clean.clone(),
         );
         r.register_collector(Box::new(SnapshotCollector(m.snapshot.clone())));
+        // Series that alerts watch exist from the start, at 0: a first increment is then an
+        // increase Prometheus can see.
+        for outcome in ["ok", "rejected"] {
+            drop(m.reloads.get_or_create(&Outcome { outcome }));
+        }
+        for outcome in PROBE_OUTCOMES {
+            drop(m.probe_runs.get_or_create(&Outcome { outcome }));
+        }
         m.last_reload.set(unix_now());
         Self { registry, ..m }
     }
@@ -275,6 +286,15 @@ impl Metrics {
         self.reloads.get_or_create(&Outcome { outcome }).inc();
         if ok {
             self.last_reload.set(unix_now());
+        }
+    }
+
+    /// Creates the per-organization leak series of a configured probe, at 0.
+    pub fn probe_orgs<'a>(&self, orgs: impl IntoIterator<Item = &'a str>) {
+        for org in orgs {
+            drop(self.probe_leaks.get_or_create(&Org {
+                org: org.to_owned(),
+            }));
         }
     }
 

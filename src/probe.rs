@@ -38,6 +38,8 @@ pub async fn run(live: Arc<Live>) {
         let app = live.app();
         let interval = match &app.probe {
             Some(settings) => {
+                live.metrics()
+                    .probe_orgs(settings.canaries.iter().map(|(org, _)| org.as_str()));
                 let round = round(&app, settings).await;
                 live.metrics().probe_round(round.outcome, &round.leaks);
                 settings.interval
