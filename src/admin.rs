@@ -14,9 +14,12 @@ use crate::reload::Live;
 use crate::response::{self, Body};
 use crate::server::{self, ConnInfo, ServerOptions};
 
-/// How long an upstream reachability result is reused (probes and scrapes do not hammer
+/// How long an upstream reachability result is reused by `/readyz` (probes do not hammer
 /// Confluence).
 const UPSTREAM_CHECK_TTL: Duration = Duration::from_secs(2);
+/// A scrape of `/metrics` never waits for Confluence: it reports the last upstream result and,
+/// when that is older than this, starts a check in the background for the next scrape.
+const SCRAPE_REFRESH_AFTER: Duration = Duration::from_secs(10);
 
 /// One readiness check's result: `Err` holds a short reason (never upstream content).
 pub type Check = (&'static str, Result<(), String>);
@@ -24,11 +27,14 @@ pub type Check = (&'static str, Result<(), String>);
 /// The admin endpoints' state.
 pub struct Admin {
     live: Arc<Live>,
-    /// The last upstream check.
-    upstream: tokio::sync::Mutex<Option<UpstreamCheck>>,
+    /// The last upstream check's result.
+    upstream: std::sync::Mutex<Option<UpstreamCheck>>,
+    /// Held while an upstream check runs (one at a time).
+    checking: tokio::sync::Mutex<()>,
 }
 
 /// An upstream check's result, when it was made and for which application.
+#[derive(Clone)]
 struct UpstreamCheck {
     at: Instant,
     app: usize,
@@ -40,12 +46,13 @@ impl Admin {
     pub fn new(live: Arc<Live>) -> Arc<Self> {
         Arc::new(Self {
             live,
-            upstream: tokio::sync::Mutex::new(None),
+            upstream: std::sync::Mutex::new(None),
+            checking: tokio::sync::Mutex::new(()),
         })
     }
 
     /// Answers one admin request.
-    pub async fn handle<B>(&self, req: &Request<B>) -> Response<Body> {
+    pub async fn handle<B>(self: &Arc<Self>, req: &Request<B>) -> Response<Body> {
         if req.method() != http::Method::GET && req.method() != http::Method::HEAD {
             return response::json(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -67,7 +74,7 @@ impl Admin {
             }
             "/metrics" => {
                 let app = self.live.app();
-                let checks = self.checks().await;
+                let checks = self.scrape_checks(&app);
                 let text = self.live.metrics().render(snapshot(&app, &checks));
                 let mut resp = response::json(StatusCode::OK, text, "admin");
                 resp.headers_mut().insert(
@@ -90,22 +97,50 @@ impl Admin {
         ]
     }
 
+    /// The checks for a scrape, without waiting: the upstream check is the last result for
+    /// this application (left out before the first), refreshed in the background when old.
+    fn scrape_checks(self: &Arc<Self>, app: &Arc<App>) -> Vec<Check> {
+        let last = self.last_upstream(app);
+        if last
+            .as_ref()
+            .is_none_or(|c| c.at.elapsed() >= SCRAPE_REFRESH_AFTER)
+        {
+            let (admin, app) = (self.clone(), app.clone());
+            tokio::spawn(async move { admin.upstream_check(&app).await });
+        }
+        let mut checks = Vec::with_capacity(3);
+        if let Some(c) = last {
+            checks.push(("upstream", c.result));
+        }
+        checks.push(("keys", keys_check(app)));
+        checks.push(("orgs", orgs_check(app)));
+        checks
+    }
+
+    fn last_upstream(&self, app: &Arc<App>) -> Option<UpstreamCheck> {
+        let last = self.upstream.lock().unwrap_or_else(|e| e.into_inner());
+        last.as_ref()
+            .filter(|c| c.app == Arc::as_ptr(app) as usize)
+            .cloned()
+    }
+
     async fn upstream_check(&self, app: &Arc<App>) -> Result<(), String> {
-        let id = Arc::as_ptr(app) as usize;
-        let mut last = self.upstream.lock().await;
-        if let Some(check) = last.as_ref() {
-            if check.app == id && check.at.elapsed() < UPSTREAM_CHECK_TTL {
-                return check.result.clone();
-            }
+        let fresh = |c: &UpstreamCheck| c.at.elapsed() < UPSTREAM_CHECK_TTL;
+        if let Some(c) = self.last_upstream(app).filter(fresh) {
+            return c.result;
+        }
+        let _one_at_a_time = self.checking.lock().await;
+        if let Some(c) = self.last_upstream(app).filter(fresh) {
+            return c.result;
         }
         let result = app
             .upstream
             .probe()
             .await
             .map_err(|e| format!("Confluence: {e}"));
-        *last = Some(UpstreamCheck {
+        *self.upstream.lock().unwrap_or_else(|e| e.into_inner()) = Some(UpstreamCheck {
             at: Instant::now(),
-            app: id,
+            app: Arc::as_ptr(app) as usize,
             result: result.clone(),
         });
         result

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
+use tracing::Instrument;
 
 use crate::app::App;
 use crate::config::ProbeSettings;
@@ -140,7 +141,10 @@ async fn search(app: &App, orgs: &OrgSet, canary: &str) -> Result<Vec<u8>, &'sta
     let route =
         crate::route::classify_for(app.site, &http::Method::GET, &uri).map_err(|_| "unrouted")?;
     let request_id = format!("probe-{:08x}", rand::random::<u32>());
+    // Its own span, so the audit events of the probe's answers carry its request id.
+    let span = tracing::info_span!("probe", id = %request_id, orgs = %orgs.joined());
     let answer = crate::proxy::dispatch(app, orgs, route, &request_id)
+        .instrument(span)
         .await
         .map_err(|e| e.reason())?;
     results_of(&answer.body)

@@ -41,8 +41,14 @@ async fn start_sim() -> SimHandle {
 }
 
 /// The demo configuration with an admin listener, a fast file watcher and JSON logs at info;
-/// `site_enabled` is the setting the reload story changes.
-fn config_text(sim: &SimHandle, addr: SocketAddr, admin: SocketAddr, site_enabled: bool) -> String {
+/// `site_enabled` is the setting the reload stories change; `extra` is appended.
+fn config_text(
+    sim: &SimHandle,
+    addr: SocketAddr,
+    admin: SocketAddr,
+    site_enabled: bool,
+    extra: &str,
+) -> String {
     let base = kbgate::demo::config_toml(sim, addr, &format!("http://{addr}"));
     let base = base.replacen(
         "[server]\n",
@@ -52,16 +58,16 @@ fn config_text(sim: &SimHandle, addr: SocketAddr, admin: SocketAddr, site_enable
         1,
     );
     format!(
-        "{base}\n[log]\nformat = \"json\"\nlevel = \"info\"\n\n[site]\nenabled = {site_enabled}\n"
+        "{base}\n[log]\nformat = \"json\"\nlevel = \"info\"\n\n[site]\nenabled = {site_enabled}\n\n{extra}"
     )
 }
 
-async fn serve(sim: &SimHandle, name: &str) -> Served {
+async fn serve(sim: &SimHandle, name: &str, extra: &str) -> Served {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("ops-{name}"));
     std::fs::create_dir_all(&dir).unwrap();
     let (addr, admin) = (free_port(), free_port());
     let config = dir.join("kbgate.toml");
-    std::fs::write(&config, config_text(sim, addr, admin, true)).unwrap();
+    std::fs::write(&config, config_text(sim, addr, admin, true, extra)).unwrap();
     let log = dir.join("kbgate.log");
     let child = Command::new(env!("CARGO_BIN_EXE_kbgate"))
         .args(["serve", "--config"])
@@ -149,7 +155,7 @@ async fn reloads_valid_and_invalid_configurations_under_load_without_failing_a_r
     // The load would show up in the stories that measure latency.
     let _measuring = crate::support::MEASURING.lock().await;
     let sim = start_sim().await;
-    let served = serve(&sim, "reload").await;
+    let served = serve(&sim, "reload", "").await;
     let addr = served.addr;
     // The KB site's home page, for a signed-in customer: 200 while the site is on, 404 off.
     let erin = format!("Bearer {}", token(&sim, "erin"));
@@ -204,7 +210,7 @@ async fn reloads_valid_and_invalid_configurations_under_load_without_failing_a_r
     assert_eq!(get(served.admin, "/readyz", &[]).await.status, 200);
 
     // A valid change (the KB site switched off), picked up by the watcher.
-    let off = config_text(&sim, served.addr, served.admin, false);
+    let off = config_text(&sim, served.addr, served.admin, false, "");
     std::fs::write(&served.config, off).unwrap();
     wait_for_metric(&served, "kbgate_config_reloads_total{outcome=\"ok\"}", 1.0).await;
     assert_eq!(home().await.status, 404, "the new configuration is live");
@@ -235,7 +241,7 @@ async fn reloads_valid_and_invalid_configurations_under_load_without_failing_a_r
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_every_in_flight_request_finish() {
     let sim = start_sim().await;
-    let served = serve(&sim, "sigterm").await;
+    let served = serve(&sim, "sigterm", "").await;
     let auth = format!("Bearer {}", token(&sim, "alice"));
     // Every upstream answer takes 1.5 s, so the requests are in flight when SIGTERM comes.
     sim.set_fault(Some(Fault::Delay(Duration::from_millis(1500))));
@@ -278,7 +284,30 @@ async fn sigterm_lets_every_in_flight_request_finish() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_carry_audit_events_with_ids_and_never_titles() {
     let sim = start_sim().await;
-    let served = serve(&sim, "audit").await;
+    // The canary probe runs every second as acme and as globex.
+    let canaries = |org: &str| {
+        let prefix = format!("CANARY-{org}-");
+        let own: Vec<String> = sim
+            .corpus()
+            .all_canaries()
+            .into_iter()
+            .filter(|c| {
+                c.strip_prefix(&prefix)
+                    .is_some_and(|rest| !rest.contains('-'))
+            })
+            .map(|c| format!("{c:?}"))
+            .collect();
+        format!(
+            "[[probe.canaries]]\norg = \"{org}\"\ntext = [{}]\n",
+            own.join(", ")
+        )
+    };
+    let probe = format!(
+        "[probe]\ninterval = \"1s\"\n{}{}",
+        canaries("acme"),
+        canaries("globex")
+    );
+    let served = serve(&sim, "audit", &probe).await;
     let auth = format!("Bearer {}", token(&sim, "bob"));
     // Bob reads a page tree and searches: the answers hide other organizations' items.
     for target in [
@@ -321,18 +350,85 @@ async fn json_logs_carry_audit_events_with_ids_and_never_titles() {
             "{a}"
         );
         assert!(a["reason"].as_str().is_some(), "{a}");
-        assert_eq!(a["span"]["id"], "ops-audit-1", "{a}");
+        // Bob's requests' events carry his request id; the canary probe's carry its own.
+        let id = a["span"]["id"].as_str().unwrap_or_default();
+        assert!(id == "ops-audit-1" || id.starts_with("probe-"), "{a}");
     }
+    assert!(
+        audits.iter().any(|a| a["span"]["id"] == "ops-audit-1"),
+        "bob's hidden items are audited under his request id"
+    );
     // No title, body or canary of any item, and no token, anywhere in the logs.
     let oracle = LeakOracle::new(sim.corpus().all_canaries());
     oracle.assert_clean(log.as_bytes(), "kbgate's logs");
     let token = auth.trim_start_matches("Bearer ");
     assert!(!log.contains(token), "the token is never logged");
     assert!(!log.contains(&SimOptions::default().service_token));
+    // The probe's rounds: clean, none leaking.
+    wait_for_metric(
+        &served,
+        "kbgate_canary_probe_runs_total{outcome=\"clean\"}",
+        2.0,
+    )
+    .await;
+    for outcome in ["leak", "error", "blind"] {
+        let series = format!("kbgate_canary_probe_runs_total{{outcome=\"{outcome}\"}}");
+        assert_eq!(metric(&served, &series).await, 0.0, "{series}");
+    }
+    assert_eq!(
+        metric(&served, "kbgate_canary_probe_leaks_total{org=\"acme\"}").await,
+        0.0
+    );
     eprintln!(
         "audit: {} hidden-item events, no canary in {} log bytes",
         audits.len(),
         log.len()
+    );
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_in_flight_during_a_reload_finishes_on_the_configuration_it_started_with() {
+    let sim = start_sim().await;
+    let served = serve(&sim, "inflight-reload", "").await;
+    let erin = format!("Bearer {}", token(&sim, "erin"));
+    let search = "/wiki/rest/api/search?cql=type%3Dpage&limit=50";
+    let size = |r: &Raw| r.json()["size"].as_u64().unwrap();
+    let before = get(served.addr, search, &[("Authorization", &erin)]).await;
+    assert_eq!(before.status, 200);
+
+    // Confluence answers take 2 s: a search is in flight through the reload.
+    sim.set_fault(Some(Fault::Delay(Duration::from_secs(2))));
+    let (addr, auth) = (served.addr, erin.clone());
+    let in_flight =
+        tokio::spawn(async move { get(addr, search, &[("Authorization", &auth)]).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The new configuration hides unmarked (shared) articles.
+    let text = config_text(&sim, served.addr, served.admin, true, "")
+        .replace("unmarked = \"shared\"", "unmarked = \"deny\"");
+    assert!(text.contains("unmarked = \"deny\""));
+    std::fs::write(&served.config, text).unwrap();
+    signal(&served.child, "HUP");
+    wait_for_metric(&served, "kbgate_config_reloads_total{outcome=\"ok\"}", 1.0).await;
+    assert!(
+        !in_flight.is_finished(),
+        "the reload came while the request was in flight"
+    );
+    sim.set_fault(None);
+    let after = get(served.addr, search, &[("Authorization", &erin)]).await;
+    assert_eq!(after.status, 200);
+    let old = in_flight.await.unwrap();
+    assert_eq!(old.status, 200);
+    assert!(
+        size(&after) < size(&before),
+        "a new request gets the new configuration: {} < {}",
+        size(&after),
+        size(&before)
+    );
+    assert_eq!(
+        size(&old),
+        size(&before),
+        "the in-flight request finishes on the configuration it started with"
     );
     sim.shutdown();
 }
