@@ -182,7 +182,9 @@ impl App {
     {
         let started = Instant::now();
         let _in_flight = self.metrics.in_flight();
-        let (resp, route) = self.answer(req, conn).await;
+        // Boxed, like the steps below: a connection keeps room for its handler's future whether
+        // or not a request is being answered, and requests waiting for a slot hold theirs.
+        let (resp, route) = Box::pin(self.answer(req, conn)).await;
         self.metrics
             .request(route, resp.status().as_u16(), started.elapsed());
         resp
@@ -205,10 +207,10 @@ impl App {
             tracing::info!(id = %request_id, reason = err.reason(), "request refused");
             return (proxy::error::to_response(&err, &request_id), "refused");
         }
-        if let Some(resp) = crate::login::route(self, &req, &request_id).await {
+        if let Some(resp) = Box::pin(crate::login::route(self, &req, &request_id)).await {
             return (resp, "login");
         }
-        if let Some(resp) = crate::portal::site::route(self, &req, &request_id).await {
+        if let Some(resp) = Box::pin(crate::portal::site::route(self, &req, &request_id)).await {
             return (resp, "site");
         }
         self.api(&req, conn, &request_id).await
@@ -235,7 +237,7 @@ impl App {
             // Waiting here is bounded by the server's whole-request deadline. The semaphore is
             // never closed; if it were, requests would go on unbounded rather than fail.
             let _slot = self.in_flight.acquire().await.ok();
-            let result = proxy::handle(self, req, request_id).await;
+            let result = Box::pin(proxy::handle(self, req, request_id)).await;
             let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
             match result {
                 Ok(answer) => {
