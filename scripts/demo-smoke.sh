@@ -19,5 +19,11 @@ if echo "$site" | grep -qi "canary-globex\|canary-initech\|canary-internal\|cana
 echo "the KB site answers: $(echo "$site" | grep -o 'Results [^<]*')"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: text/html' "http://127.0.0.1:$demo_port/")
 [ "$status" = 302 ] || { echo "a signed-out browser got $status, want 302 to sign in"; exit 1; }
+admin="http://127.0.0.1:$demo_admin_port"
+grep -q "Metrics and readiness: $admin/metrics" "$demo_log" || { echo "the demo printed no admin endpoints"; exit 1; }
+curl -sf "$admin/readyz" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["ready"] is True, d'
+searches=$(curl -sf "$admin/metrics" | sed -n 's/^kbgate_requests_total{route="search",status="200"} //p')
+[ "${searches:-0}" -ge 1 ] || { echo "/metrics counted no search: ${searches:-none}"; exit 1; }
+echo "admin endpoints: ready, /metrics counted $searches answered searches"
 stop_demo
 echo "demo smoke test passed"

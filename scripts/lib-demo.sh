@@ -2,8 +2,9 @@
 # Usage: . scripts/lib-demo.sh; start_demo; token_of ALICE; ...; stop_demo
 start_demo() {
   demo_port=$((20000 + RANDOM % 20000))
+  demo_admin_port=$((demo_port + 1))
   demo_log=$(mktemp)
-  target/debug/kbgate demo --listen "127.0.0.1:$demo_port" >"$demo_log" 2>&1 &
+  target/debug/kbgate demo --listen "127.0.0.1:$demo_port" --admin-listen "127.0.0.1:$demo_admin_port" >"$demo_log" 2>&1 &
   demo_pid=$!
   trap 'stop_demo' EXIT
   for _ in $(seq 1 150); do grep -q "Press Ctrl-C" "$demo_log" && return 0; sleep 0.2; done

@@ -75,7 +75,7 @@ impl Admin {
             "/metrics" => {
                 let app = self.live.app();
                 let checks = self.scrape_checks(&app);
-                let text = self.live.metrics().render(snapshot(&app, &checks));
+                let text = self.live.metrics().render(snapshot(&app, &checks).await);
                 let mut resp = response::json(StatusCode::OK, text, "admin");
                 resp.headers_mut().insert(
                     http::header::CONTENT_TYPE,
@@ -186,9 +186,9 @@ fn readiness_json(ready: bool, checks: &[Check]) -> String {
 }
 
 /// The application's figures for a scrape.
-fn snapshot(app: &App, checks: &[Check]) -> Snapshot {
-    let (keys, tokens) = app.verifier.figures();
-    let (entries, hits, misses) = app.metadata.figures();
+async fn snapshot(app: &App, checks: &[Check]) -> Snapshot {
+    let (keys, tokens) = app.verifier.figures().await;
+    let (entries, hits, misses) = app.metadata.figures().await;
     let mut caches = vec![
         tokens,
         CacheFigures {

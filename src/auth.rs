@@ -426,7 +426,7 @@ impl Verifier {
     }
 
     /// Key-set refreshes per issuer (JWKS issuers only), and the token cache's figures.
-    pub fn figures(
+    pub async fn figures(
         &self,
     ) -> (
         Vec<crate::metrics::KeyFigures>,
@@ -448,7 +448,7 @@ impl Verifier {
             })
             .collect();
         keys.sort_by(|a, b| a.issuer.cmp(&b.issuer));
-        let (entries, hits, misses) = self.cache.figures();
+        let (entries, hits, misses) = self.cache.figures().await;
         let tokens = crate::metrics::CacheFigures {
             name: "tokens",
             entries,

@@ -42,6 +42,9 @@ enum Command {
         /// Where kbgate listens.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Where the admin endpoints listen (/healthz, /readyz, /metrics); skipped when taken.
+        #[arg(long, default_value = "127.0.0.1:9090")]
+        admin_listen: SocketAddr,
         /// Where the simulator listens (port 0: any free port).
         #[arg(long, default_value = "127.0.0.1:0")]
         sim_listen: SocketAddr,
@@ -123,7 +126,11 @@ fn check_config(file: &std::path::Path) -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve { config } => serve(config).await,
-        Command::Demo { listen, sim_listen } => run_demo(listen, sim_listen).await,
+        Command::Demo {
+            listen,
+            sim_listen,
+            admin_listen,
+        } => run_demo(listen, sim_listen, admin_listen).await,
         Command::Sim { listen, datacenter } => run_sim(listen, datacenter).await,
         Command::Explain { config, orgs, id } => {
             let config = Config::load(&config)?;
@@ -190,7 +197,11 @@ async fn serve(path: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run_demo(listen: SocketAddr, sim_listen: SocketAddr) -> anyhow::Result<()> {
+async fn run_demo(
+    listen: SocketAddr,
+    sim_listen: SocketAddr,
+    admin_listen: SocketAddr,
+) -> anyhow::Result<()> {
     telemetry::init(&kbgate::config::LogSettings {
         format: kbgate::config::LogFormat::Pretty,
         level: "warn".into(),
@@ -202,6 +213,18 @@ async fn run_demo(listen: SocketAddr, sim_listen: SocketAddr) -> anyhow::Result<
         stack.sim.base_url()
     );
     println!("\n  Open the knowledge base site: {url}/\n");
+    match tokio::net::TcpListener::bind(admin_listen).await {
+        Ok(listener) => {
+            let admin = kbgate::admin::Admin::new(kbgate::reload::Live::fixed(stack.app.clone()));
+            tokio::spawn(kbgate::admin::serve(
+                admin,
+                listener,
+                server::shutdown_signal(),
+            ));
+            println!("  Metrics and readiness: http://{admin_listen}/metrics, http://{admin_listen}/readyz\n");
+        }
+        Err(e) => println!("  (admin endpoints not started: {admin_listen}: {e})\n"),
+    }
     println!("Every customer token below is valid for 12 hours.\n");
     let ttl = Duration::from_secs(12 * 3600);
     let mut seen = Vec::new();

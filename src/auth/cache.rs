@@ -125,8 +125,9 @@ impl TokenCache {
             .await;
     }
 
-    /// Entries (approximate: expired ones linger until maintenance), hits and misses.
-    pub fn figures(&self) -> (u64, u64, u64) {
+    /// Entries (after pending maintenance), hits and misses.
+    pub async fn figures(&self) -> (u64, u64, u64) {
+        self.inner.run_pending_tasks().await;
         let (hits, misses) = self.lookups.get();
         (self.inner.entry_count(), hits, misses)
     }

@@ -77,8 +77,9 @@ impl MetadataIndex {
         }
     }
 
-    /// Entries (approximate until maintenance), and lookups of an id that hit or missed.
-    pub fn figures(&self) -> (u64, u64, u64) {
+    /// Entries (after pending maintenance), and lookups of an id that hit or missed.
+    pub async fn figures(&self) -> (u64, u64, u64) {
+        self.cache.run_pending_tasks().await;
         let (hits, misses) = self.lookups.get();
         (self.cache.entry_count(), hits, misses)
     }

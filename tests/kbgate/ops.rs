@@ -113,7 +113,7 @@ async fn metrics_count_what_a_scripted_run_did() {
     // One token, verified once and then served from the cache.
     assert!(v("kbgate_cache_lookups_total{cache=\"tokens\",result=\"hit\"}") >= 3.0);
     assert!(v("kbgate_cache_lookups_total{cache=\"tokens\",result=\"miss\"}") >= 1.0);
-    assert!(v("kbgate_cache_entries{cache=\"tokens\"}") <= 1.0);
+    assert_eq!(v("kbgate_cache_entries{cache=\"tokens\"}"), 1.0);
     let issuer = stack.inner.sim.issuer();
     assert!(
         v(&format!(
