@@ -512,3 +512,62 @@ async fn without_a_login_section_the_login_routes_are_404_and_browsers_get_401()
     let _ = server.await;
     sim.shutdown();
 }
+
+/// Another kbgate replica with `config` (its own caches) on a free port.
+async fn start_replica(config: &kbgate::config::Config) -> std::net::SocketAddr {
+    let app = std::sync::Arc::new(kbgate::app::App::build(config).await.unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let options = kbgate::app::server_options(config).unwrap();
+    tokio::spawn(kbgate::app::serve(
+        app,
+        listener,
+        options,
+        std::future::pending(),
+    ));
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_from_one_replica_is_accepted_by_every_replica_with_the_same_secret() {
+    let stack = Stack::start().await;
+    let mut b = Browser::new(&stack, "alice");
+    assert_eq!(b.sign_in(SEARCH).await.status, 302);
+    let cookie = format!("__Host-kbgate={}", b.session().expect("a session"));
+    let first = b.request("GET", SEARCH, "application/json").await;
+    assert_eq!(first.status, 200);
+
+    // Behind a load balancer every replica answers the public host; no sticky sessions.
+    let on = |replica: std::net::SocketAddr| {
+        let req = format!(
+            "GET {SEARCH} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept: application/json\r\nCookie: {cookie}\r\n\r\n",
+            stack.addr()
+        );
+        async move { send_raw(replica, req.as_bytes()).await }
+    };
+    let second = on(start_replica(&stack.inner.config).await).await;
+    b.customer
+        .oracle
+        .assert_clean(&second.bytes, "alice's session on a second replica");
+    assert_eq!(
+        second.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&second.body)
+    );
+    assert_eq!(
+        ids_of(&second),
+        ids_of(&first),
+        "the same KB on every replica"
+    );
+
+    // A replica with another session secret does not know the cookie.
+    let mut other = stack.inner.config.clone();
+    if let Some(login) = other.login.as_mut() {
+        login.session_secret =
+            kbgate::config::Secret::new("another-session-secret-0123456789abcdef".into());
+    }
+    let stranger = on(start_replica(&other).await).await;
+    assert_eq!(stranger.status, 401);
+    stack.stop().await;
+}
