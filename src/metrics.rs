@@ -9,18 +9,21 @@
 //! Label values are static names (routes, reasons, kinds), status codes, configured issuers and
 //! organizations: the number of series is bounded by the configuration, never by requests.
 
-use std::borrow::Cow;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
-use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+
+mod snapshot;
+
+use snapshot::SnapshotCollector;
+pub use snapshot::{CacheFigures, KeyFigures, Lookups, Snapshot};
 
 /// The `Content-Type` of [`Metrics::render`]'s output.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -73,33 +76,6 @@ type Latencies<L> = Family<L, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
     Histogram::new(LATENCY_BUCKETS)
-}
-
-/// One cache's figures at a scrape.
-#[derive(Clone, Debug, Default)]
-pub struct CacheFigures {
-    /// `tokens`, `metadata`, `orgs`, `space_keys`.
-    pub name: &'static str,
-    pub entries: u64,
-    pub hits: u64,
-    pub misses: u64,
-}
-
-/// One issuer's key-set refreshes at a scrape.
-#[derive(Clone, Debug, Default)]
-pub struct KeyFigures {
-    pub issuer: String,
-    pub refreshed: u64,
-    pub failed: u64,
-}
-
-/// The running application's figures, read at each scrape.
-#[derive(Clone, Debug, Default)]
-pub struct Snapshot {
-    pub caches: Vec<CacheFigures>,
-    pub keys: Vec<KeyFigures>,
-    /// Each readiness check by name, and whether it passes.
-    pub checks: Vec<(&'static str, bool)>,
 }
 
 /// The process's counters, gauges and histograms. Cheap to update from any task.
@@ -338,137 +314,6 @@ fn unix_now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
-}
-
-/// Hit and miss counts of one cache, kept by the cache itself (relaxed atomics: figures, not
-/// synchronization).
-#[derive(Debug, Default)]
-pub struct Lookups {
-    hits: AtomicU64,
-    misses: AtomicU64,
-}
-
-impl Lookups {
-    /// Counts one lookup.
-    pub fn record(&self, hit: bool) {
-        let counter = if hit { &self.hits } else { &self.misses };
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// Hits and misses so far.
-    pub fn get(&self) -> (u64, u64) {
-        (
-            self.hits.load(std::sync::atomic::Ordering::Relaxed),
-            self.misses.load(std::sync::atomic::Ordering::Relaxed),
-        )
-    }
-}
-
-/// Encodes the last [`Snapshot`] given to [`Metrics::render`].
-#[derive(Debug)]
-struct SnapshotCollector(Arc<Mutex<Snapshot>>);
-
-type Labels = Vec<(&'static str, Cow<'static, str>)>;
-
-impl Collector for SnapshotCollector {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let snap = match self.0.lock() {
-            Ok(s) => s.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
-        let caches =
-            |f: fn(&CacheFigures) -> (Labels, u64)| snap.caches.iter().map(f).collect::<Vec<_>>();
-        let entries = caches(|c| (vec![("cache", c.name.into())], c.entries));
-        gauges(
-            &mut encoder,
-            "cache_entries",
-            "Entries in each cache",
-            &entries,
-        )?;
-        let mut lookups = caches(|c| {
-            (
-                vec![("cache", c.name.into()), ("result", "hit".into())],
-                c.hits,
-            )
-        });
-        lookups.extend(caches(|c| {
-            (
-                vec![("cache", c.name.into()), ("result", "miss".into())],
-                c.misses,
-            )
-        }));
-        counters(
-            &mut encoder,
-            "cache_lookups",
-            "Cache lookups by result (since the last reload)",
-            &lookups,
-        )?;
-        let mut refreshes = Vec::new();
-        for k in &snap.keys {
-            let issuer: Cow<'static, str> = k.issuer.clone().into();
-            refreshes.push((
-                vec![("issuer", issuer.clone()), ("outcome", "ok".into())],
-                k.refreshed,
-            ));
-            refreshes.push((
-                vec![("issuer", issuer), ("outcome", "error".into())],
-                k.failed,
-            ));
-        }
-        counters(
-            &mut encoder,
-            "jwks_refreshes",
-            "Key-set fetches by issuer and outcome (since the last reload)",
-            &refreshes,
-        )?;
-        let ready = snap.checks.iter().all(|(_, ok)| *ok);
-        gauges(
-            &mut encoder,
-            "ready",
-            "1 when every readiness check passes",
-            &[(Vec::new(), u64::from(ready))],
-        )?;
-        let checks: Vec<(Labels, u64)> = snap
-            .checks
-            .iter()
-            .map(|(name, ok)| (vec![("check", Cow::Borrowed(*name))], u64::from(*ok)))
-            .collect();
-        gauges(
-            &mut encoder,
-            "ready_check",
-            "Each readiness check: 1 passes, 0 fails",
-            &checks,
-        )
-    }
-}
-
-fn counters(
-    encoder: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
-    values: &[(Labels, u64)],
-) -> Result<(), std::fmt::Error> {
-    let mut family =
-        encoder.encode_descriptor(name, help, None, ConstCounter::new(0u64).metric_type())?;
-    for (labels, value) in values {
-        ConstCounter::new(*value).encode(family.encode_family(labels)?)?;
-    }
-    Ok(())
-}
-
-fn gauges(
-    encoder: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
-    values: &[(Labels, u64)],
-) -> Result<(), std::fmt::Error> {
-    let mut family =
-        encoder.encode_descriptor(name, help, None, ConstGauge::new(0i64).metric_type())?;
-    for (labels, value) in values {
-        let value = i64::try_from(*value).unwrap_or(i64::MAX);
-        ConstGauge::new(value).encode(family.encode_family(labels)?)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -353,6 +353,16 @@ impl Corpus {
             .collect()
     }
 
+    /// Canaries of the KB items only `org` may see (for canary probes).
+    pub fn canaries_only_for(&self, org: &str) -> Vec<String> {
+        self.items
+            .iter()
+            .filter(|i| i.space_key == KB_SPACE)
+            .filter(|i| matches!(&i.audience, Audience::Orgs(orgs) if orgs.len() == 1 && orgs[0] == org))
+            .filter_map(|i| i.canary.clone())
+            .collect()
+    }
+
     /// Every canary in the corpus.
     pub fn all_canaries(&self) -> Vec<String> {
         self.items.iter().filter_map(|i| i.canary.clone()).collect()

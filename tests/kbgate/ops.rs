@@ -215,20 +215,9 @@ async fn wait_for_status(admin: SocketAddr, status: u16) -> Raw {
     }
 }
 
-/// Canaries of the articles only `org` may see (the corpus tags them `CANARY-<org>-…`).
+/// Canaries of the articles only `org` may see.
 fn own_canaries(stack: &Stack, org: &str) -> Vec<String> {
-    let prefix = format!("CANARY-{org}-");
-    let found: Vec<String> = stack
-        .inner
-        .sim
-        .corpus()
-        .all_canaries()
-        .into_iter()
-        .filter(|c| {
-            c.strip_prefix(&prefix)
-                .is_some_and(|rest| !rest.contains('-'))
-        })
-        .collect();
+    let found = stack.inner.sim.corpus().canaries_only_for(org);
     assert!(!found.is_empty(), "the corpus has {org}-only articles");
     found
 }

@@ -286,15 +286,10 @@ async fn json_logs_carry_audit_events_with_ids_and_never_titles() {
     let sim = start_sim().await;
     // The canary probe runs every second as acme and as globex.
     let canaries = |org: &str| {
-        let prefix = format!("CANARY-{org}-");
         let own: Vec<String> = sim
             .corpus()
-            .all_canaries()
-            .into_iter()
-            .filter(|c| {
-                c.strip_prefix(&prefix)
-                    .is_some_and(|rest| !rest.contains('-'))
-            })
+            .canaries_only_for(org)
+            .iter()
             .map(|c| format!("{c:?}"))
             .collect();
         format!(
