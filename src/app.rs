@@ -247,10 +247,7 @@ impl App {
                         removed = answer.removed,
                         "answered"
                     );
-                    let route = match answer.route {
-                        "" => self.route_name(req),
-                        named => named,
-                    };
+                    let route = answer.route;
                     (self.ok_response(answer, request_id), route)
                 }
                 Err(err) => {
@@ -266,7 +263,7 @@ impl App {
         .await
     }
 
-    /// The route name `req` is counted under (`unrouted` when it matches none).
+    /// The route name a refused request is counted under (`unrouted` when it matches none).
     fn route_name<B>(&self, req: &Request<B>) -> &'static str {
         crate::route::classify_for(self.site, req.method(), req.uri())
             .map_or("unrouted", |r| r.name())

@@ -40,7 +40,7 @@ use lists::{ListRequest, Relation};
 pub struct Answer {
     /// The filtered JSON body.
     pub body: Vec<u8>,
-    /// The route name, for logs.
+    /// The route name, for logs and metrics (set by [`dispatch`] from the route).
     pub route: &'static str,
     /// How many items the filter removed, for logs.
     pub removed: usize,
@@ -85,8 +85,9 @@ pub(crate) async fn dispatch(
     route: Route,
     request_id: &str,
 ) -> Result<Answer, ProxyError> {
-    tracing::Span::current().record("route", route.name());
-    match route {
+    let name = route.name();
+    tracing::Span::current().record("route", name);
+    let answer = match route {
         Route::Search(query) => search(app, orgs, &query, request_id).await,
         Route::Content(query) => content(app, orgs, &query, request_id).await,
         Route::ContentSearch(query) => {
@@ -116,7 +117,11 @@ pub(crate) async fn dispatch(
         Route::AttachmentDownload(q) => download::by_id(app, orgs, &q, request_id).await,
         Route::V2(query) => v2::handle(app, orgs, &query, request_id).await,
         Route::JsmArticles(q) => jsm::articles(app, orgs, &q, request_id).await,
-    }
+    }?;
+    Ok(Answer {
+        route: name,
+        ..answer
+    })
 }
 
 /// Refuses request bodies (GET/HEAD carry none), two `Host` headers, an HTTP/1.1 request

@@ -45,24 +45,26 @@ pub struct Live {
 impl Live {
     /// A fixed application (no file to reload from).
     pub fn fixed(app: Arc<App>) -> Arc<Self> {
-        Arc::new(Self {
-            metrics: app.metrics.clone(),
-            current: ArcSwap::new(app),
-            path: None,
-            started_with: None,
-            last_seen: Mutex::new(None),
-            reloading: tokio::sync::Mutex::new(()),
-        })
+        Self::new(app, None, None)
     }
 
     /// An application built from `config`, reloadable from the file at `path`.
     pub fn from_file(app: Arc<App>, config: &Config, path: &Path) -> Arc<Self> {
+        let started_with = (config.server.clone(), config.log.clone());
+        Self::new(app, Some(path.to_owned()), Some(started_with))
+    }
+
+    fn new(
+        app: Arc<App>,
+        path: Option<PathBuf>,
+        started_with: Option<(ServerSettings, LogSettings)>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             metrics: app.metrics.clone(),
             current: ArcSwap::new(app),
-            path: Some(path.to_owned()),
-            started_with: Some((config.server.clone(), config.log.clone())),
-            last_seen: Mutex::new(std::fs::read(path).ok()),
+            last_seen: Mutex::new(path.as_deref().and_then(|p| std::fs::read(p).ok())),
+            path,
+            started_with,
             reloading: tokio::sync::Mutex::new(()),
         })
     }

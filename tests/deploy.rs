@@ -43,6 +43,15 @@ fn deploy(rel: &str) -> PathBuf {
     repo().join("deploy").join(rel)
 }
 
+/// `text`'s lines, trimmed, after checking that it has every non-blank line of `expected`.
+fn has_lines<'a>(text: &'a str, expected: &str, what: &str) -> Vec<&'a str> {
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    for line in expected.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        assert!(lines.contains(&line), "{what} lacks {line}");
+    }
+    lines
+}
+
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -77,10 +77,11 @@ impl Collector for SnapshotCollector {
         let caches =
             |f: fn(&CacheFigures) -> (Labels, u64)| snap.caches.iter().map(f).collect::<Vec<_>>();
         let entries = caches(|c| (vec![("cache", c.name.into())], c.entries));
-        gauges(
+        family(
             &mut encoder,
             "cache_entries",
             "Entries in each cache",
+            MetricType::Gauge,
             &entries,
         )?;
         let mut lookups = caches(|c| {
@@ -95,10 +96,11 @@ impl Collector for SnapshotCollector {
                 c.misses,
             )
         }));
-        counters(
+        family(
             &mut encoder,
             "cache_lookups",
             "Cache lookups by result (since the last reload)",
+            MetricType::Counter,
             &lookups,
         )?;
         let mut refreshes = Vec::new();
@@ -113,17 +115,19 @@ impl Collector for SnapshotCollector {
                 k.failed,
             ));
         }
-        counters(
+        family(
             &mut encoder,
             "jwks_refreshes",
             "Key-set fetches by issuer and outcome (since the last reload)",
+            MetricType::Counter,
             &refreshes,
         )?;
         let ready = snap.checks.iter().all(|(_, ok)| *ok);
-        gauges(
+        family(
             &mut encoder,
             "ready",
             "1 when every readiness check passes",
+            MetricType::Gauge,
             &[(Vec::new(), u64::from(ready))],
         )?;
         let checks: Vec<(Labels, u64)> = snap
@@ -131,31 +135,14 @@ impl Collector for SnapshotCollector {
             .iter()
             .map(|(name, ok)| (vec![("check", Cow::Borrowed(*name))], u64::from(*ok)))
             .collect();
-        gauges(
+        family(
             &mut encoder,
             "ready_check",
             "Each readiness check: 1 passes, 0 fails",
+            MetricType::Gauge,
             &checks,
         )
     }
-}
-
-fn counters(
-    encoder: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
-    values: &[(Labels, u64)],
-) -> Result<(), std::fmt::Error> {
-    family(encoder, name, help, MetricType::Counter, values)
-}
-
-fn gauges(
-    encoder: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
-    values: &[(Labels, u64)],
-) -> Result<(), std::fmt::Error> {
-    family(encoder, name, help, MetricType::Gauge, values)
 }
 
 /// One metric family of constant values, a counter or a gauge.

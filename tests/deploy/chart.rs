@@ -123,17 +123,11 @@ fn helm_chart_matches_the_binary() {
         }
     }
     let deployment = read(&deploy("helm/kbgate/templates/deployment.yaml"));
-    let lines: Vec<&str> = deployment.lines().map(str::trim).collect();
-    for line in DEPLOYMENT_TEMPLATE_LINES
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-    {
-        assert!(
-            lines.contains(&line),
-            "templates/deployment.yaml lacks {line}"
-        );
-    }
+    let lines = has_lines(
+        &deployment,
+        DEPLOYMENT_TEMPLATE_LINES,
+        "templates/deployment.yaml",
+    );
     assert_eq!(
         lines.iter().filter(|l| **l == "port: admin").count(),
         3,

@@ -171,10 +171,7 @@ fn systemd_unit_serves_reloads_and_is_hardened() {
         "the unit moved to deploy/systemd/"
     );
     let unit = read(&deploy("systemd/kbgate.service"));
-    let lines: Vec<&str> = unit.lines().map(str::trim).collect();
-    for line in UNIT_LINES.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        assert!(lines.contains(&line), "kbgate.service lacks {line}");
-    }
+    let lines = has_lines(&unit, UNIT_LINES, "kbgate.service");
     assert_eq!(
         lines.iter().filter(|l| l.starts_with("ExecStart=")).count(),
         1
@@ -192,14 +189,7 @@ fn systemd_unit_serves_reloads_and_is_hardened() {
 #[test]
 fn dockerfile_builds_and_runs_kbgate_the_documented_way() {
     let dockerfile = read(&deploy("Dockerfile"));
-    let lines: Vec<&str> = dockerfile.lines().map(str::trim).collect();
-    for line in DOCKERFILE_LINES
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-    {
-        assert!(lines.contains(&line), "Dockerfile lacks {line}");
-    }
+    let lines = has_lines(&dockerfile, DOCKERFILE_LINES, "Dockerfile");
     assert!(dockerfile.contains("cargo build --release --locked --bin kbgate"));
     assert!(
         !lines.iter().any(|l| l.starts_with("HEALTHCHECK")),
