@@ -4,7 +4,7 @@
 //! (`cloud-v1-search.json` with `expand=content.space,content.metadata.labels,content.ancestors,
 //! content.version`): ~1.4 KB per search result, half of them another organization's (their own
 //! label and a foreign ancestor), and a content-by-id answer with a ~200 KB storage body.
-//! The predicate is a `HashSet` lookup, as the proxy's decisions map is.
+//! The predicate is an `IdMap` lookup, as the proxy's decisions map is.
 //!
 //! Run with `cargo bench --bench filter`. The goal (research/performance.md, G4) is ≤ 30 µs for
 //! the 25-result answer; `serde_ignored_any` is the "validate once" yardstick it is compared to.
@@ -29,7 +29,7 @@ fn search_scan_and_render(bencher: Bencher, n: usize) {
     let body = search_body(n);
     let vis = visible(n);
     let scan = scan_search(&body).unwrap();
-    let rendered = render_search(&scan, &body, &|id| vis.contains(id), &SEARCH_LINKS).unwrap();
+    let rendered = render_search(&scan, &body, &|id| vis.contains_key(id), &SEARCH_LINKS).unwrap();
     assert_eq!((rendered.kept, rendered.removed), (n.div_ceil(2), n / 2));
     bencher
         .counter(BytesCount::of_slice(&body))

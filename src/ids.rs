@@ -9,6 +9,10 @@ use std::fmt;
 
 use compact_str::CompactString;
 
+/// A map keyed by content id, hashed with foldhash (randomly seeded per map): a response's
+/// decisions are looked up several times per item, and SipHash was a visible share of it.
+pub type IdMap<V> = std::collections::HashMap<ContentId, V, foldhash::fast::RandomState>;
+
 /// Why a string was refused as an identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {

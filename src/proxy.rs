@@ -18,14 +18,12 @@ mod spaces;
 mod upstream_request;
 pub mod v2;
 
-use std::collections::HashMap;
-
 use http::Request;
 
 use crate::app::App;
 use crate::confluence::UpstreamError;
 use crate::filter::{self, ContentLinks, SearchLinks};
-use crate::ids::ContentId;
+use crate::ids::{ContentId, IdMap};
 use crate::policy::cql::{self, UserCql, Wrapped};
 use crate::policy::{ItemMeta, OrgSet, Visibility};
 use crate::route::{self, ContentQuery, LabelsQuery, Route, SearchQuery};
@@ -380,7 +378,7 @@ async fn labels(
 }
 
 /// Visibility of every content id a response mentions.
-struct Decisions(HashMap<ContentId, Visibility>);
+struct Decisions(IdMap<Visibility>);
 
 impl Decisions {
     fn is_visible(&self, id: &ContentId) -> bool {
@@ -397,7 +395,7 @@ async fn decide<'m>(
     referenced: &[ContentId],
     request_id: &str,
 ) -> Decisions {
-    let mut decisions = HashMap::new();
+    let mut decisions = IdMap::default();
     for meta in described {
         let visibility = app.decide(orgs, meta);
         app.metadata.remember(meta).await;

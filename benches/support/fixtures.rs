@@ -2,17 +2,16 @@
 //! built by string building in the shape of `confluence-samples/` (`cloud-v1-search.json` with
 //! `expand=content.space,content.metadata.labels,content.ancestors,content.version`): ~1.4 KB per
 //! search result, half of them another organization's (their own label and a foreign ancestor),
-//! and a content-by-id answer with a large storage body. The predicate is a `HashSet` lookup, as
+//! and a content-by-id answer with a large storage body. The predicate is an `IdMap` lookup, as
 //! the proxy's decisions map is.
 #![allow(dead_code)] // each user of the fixtures takes a different part
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use kbgate::filter::{
     render_content, render_search, scan_content, scan_search, ContentLinks, SearchLinks,
 };
-use kbgate::ids::ContentId;
+use kbgate::ids::{ContentId, IdMap};
 
 pub const ROOT: u64 = 65537;
 pub const OWN_CATEGORY: u64 = 70001;
@@ -80,12 +79,12 @@ pub fn search_body(n: usize) -> Vec<u8> {
 }
 
 /// Ids the caller may see: its own pages, the KB root and its own category.
-pub fn visible(n: usize) -> HashSet<ContentId> {
+pub fn visible(n: usize) -> IdMap<()> {
     (0..n)
         .filter(|&i| !is_foreign(i))
         .map(page_id)
         .chain([ROOT, OWN_CATEGORY])
-        .map(|id| ContentId::new(&id.to_string()).unwrap())
+        .map(|id| (ContentId::new(&id.to_string()).unwrap(), ()))
         .collect()
 }
 
@@ -97,9 +96,9 @@ pub const SEARCH_LINKS: SearchLinks<'static> = SearchLinks {
     ),
 };
 
-pub fn filter_search(body: &[u8], vis: &HashSet<ContentId>) -> usize {
+pub fn filter_search(body: &[u8], vis: &IdMap<()>) -> usize {
     let scan = scan_search(body).unwrap();
-    render_search(&scan, body, &|id| vis.contains(id), &SEARCH_LINKS)
+    render_search(&scan, body, &|id| vis.contains_key(id), &SEARCH_LINKS)
         .unwrap()
         .body
         .len()
@@ -107,7 +106,7 @@ pub fn filter_search(body: &[u8], vis: &HashSet<ContentId>) -> usize {
 
 /// Filters a content answer as the proxy does: scan, decode the storage body (which the proxy
 /// decodes before rewriting it), render; returns the output length.
-pub fn filter_content(body: &[u8], vis: &HashSet<ContentId>) -> usize {
+pub fn filter_content(body: &[u8], vis: &IdMap<()>) -> usize {
     let self_link = format!(
         "https://kb.example.com/wiki/rest/api/content/{}",
         page_id(0)
@@ -121,7 +120,7 @@ pub fn filter_content(body: &[u8], vis: &HashSet<ContentId>) -> usize {
     render_content(
         &scan,
         body,
-        &|id| vis.contains(id),
+        &|id| vis.contains_key(id),
         &links,
         storage.as_deref(),
     )

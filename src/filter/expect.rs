@@ -15,7 +15,7 @@ impl<'a> Cursor<'a> {
     #[inline(always)]
     pub fn expect_string(&mut self, what: &'static str) -> Res<Str> {
         if self.peek()? == b'"' {
-            self.string()
+            self.string_here()
         } else {
             Err(Box::new(FilterError::Shape(what)))
         }
@@ -25,7 +25,7 @@ impl<'a> Cursor<'a> {
     #[inline(always)]
     pub fn string_or_null(&mut self, what: &'static str) -> Res<Option<Str>> {
         match self.peek()? {
-            b'"' => self.string().map(Some),
+            b'"' => self.string_here().map(Some),
             b'n' => self.literal(b"null").map(|()| None),
             _ => Err(Box::new(FilterError::Shape(what))),
         }
@@ -67,7 +67,7 @@ impl<'a> Cursor<'a> {
         while let Some(key) = self.next_key(&mut first)? {
             self.key_insert(&mut keys, key)?;
             if self.raw_inner(key) == name && self.peek()? == b'"' {
-                let s = self.string()?;
+                let s = self.string_here()?;
                 found = Some(self.decode(s)?.into_owned());
             } else {
                 self.skip_value()?;

@@ -183,18 +183,9 @@ pub(super) fn execute(
         body.get(s.range())
             .ok_or(FilterError::Shape("body does not match its scan"))
     };
-    // `first[i]`: the container at depth i has had no member yet.
-    let mut first: Vec<bool> = Vec::with_capacity(16);
+    let mut first = FirstFlags::default();
     if in_container {
-        first.push(true);
-    }
-    fn sep(first: &mut [bool], out: &mut Vec<u8>) {
-        if let Some(f) = first.last_mut() {
-            if !*f {
-                out.push(b',');
-            }
-            *f = false;
-        }
+        first.open()?;
     }
     let mut kept = 0usize;
     let mut i = 0usize;
@@ -203,31 +194,31 @@ pub(super) fn execute(
         match op {
             Op::Open(c) => {
                 out.push(c);
-                first.push(true);
+                first.open()?;
             }
             Op::Close(c) => {
                 out.push(c);
-                first.pop();
+                first.close();
             }
             Op::Member(s) => {
-                sep(&mut first, out);
+                first.sep(out);
                 out.extend_from_slice(span(s)?);
             }
             Op::Key(s) => {
-                sep(&mut first, out);
+                first.sep(out);
                 out.extend_from_slice(span(s)?);
                 out.push(b':');
             }
             Op::BlankMember(s) => {
-                sep(&mut first, out);
+                first.sep(out);
                 out.extend_from_slice(span(s)?);
                 out.extend_from_slice(b":\"\"");
             }
             Op::Named(n) => {
-                sep(&mut first, out);
+                first.sep(out);
                 out.extend_from_slice(n.quoted());
             }
-            Op::Elem => sep(&mut first, out),
+            Op::Elem => first.sep(out),
             Op::Link(LinkSlot::SelfLink) => write_json_str(out, slots.self_link),
             Op::Link(LinkSlot::Base) => write_json_str(out, slots.base),
             Op::Link(LinkSlot::Storage) => match slots.storage {
@@ -241,6 +232,42 @@ pub(super) fn execute(
         }
     }
     Ok(kept)
+}
+
+/// For each open container of the output, innermost in bit 0: set while it has had no member.
+/// 128 levels: more than the scan's depth limit ([`super::json::MAX_DEPTH`]) plus the container
+/// the caller may have opened.
+#[derive(Default)]
+struct FirstFlags {
+    bits: u128,
+    depth: u32,
+}
+
+impl FirstFlags {
+    fn open(&mut self) -> Res<()> {
+        if self.depth >= u128::BITS {
+            return Err(Box::new(FilterError::TooDeep));
+        }
+        self.bits = self.bits << 1 | 1;
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn close(&mut self) {
+        self.bits >>= 1;
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Writes the separator a member needs: none for the first one of its container.
+    #[inline(always)]
+    fn sep(&mut self, out: &mut Vec<u8>) {
+        if self.depth > 0 {
+            if self.bits & 1 == 0 {
+                out.push(b',');
+            }
+            self.bits &= !1;
+        }
+    }
 }
 
 /// Closes a results array and writes the paging members every list answer carries:

@@ -207,9 +207,35 @@ fn referenced(results: &[ResultScan], targets: &[ContentId]) -> Vec<RefAt> {
         refs.extend(result.targets.clone().map(RefAt::Target));
     }
     let id = |at: &RefAt| ref_id(results, targets, *at);
-    refs.sort_unstable_by(|a, b| id(a).cmp(&id(b)));
-    refs.dedup_by(|a, b| id(a) == id(b));
-    refs
+    // Sorted by a word holding each id's first 16 bytes (ids hold no NUL, so zero padding keeps
+    // the ids' own order): equal words are equal ids unless the ids are longer, and only then
+    // are the ids themselves compared.
+    let word = |at: &RefAt| id(at).map_or((0, false), |i| sort_word(i.as_str()));
+    let mut keyed: Vec<((u128, bool), RefAt)> =
+        refs.into_iter().map(|at| (word(&at), at)).collect();
+    let same_word = |(wa, long_a): (u128, bool), (wb, long_b): (u128, bool)| {
+        wa.cmp(&wb).then(long_a.cmp(&long_b))
+    };
+    keyed.sort_unstable_by(|(ka, a), (kb, b)| {
+        same_word(*ka, *kb).then_with(|| match ka.1 {
+            true => id(a).cmp(&id(b)),
+            false => std::cmp::Ordering::Equal,
+        })
+    });
+    keyed.dedup_by(|(ka, a), (kb, b)| ka == kb && (!ka.1 || id(a) == id(b)));
+    keyed.into_iter().map(|(_, at)| at).collect()
+}
+
+/// The first 16 bytes of `s`, big-endian and zero-padded, and whether `s` is longer: ordering
+/// the words orders the strings (strings without NUL), and equal words of strings that are not
+/// longer are equal strings.
+fn sort_word(s: &str) -> (u128, bool) {
+    let mut word = [0u8; 16];
+    let n = s.len().min(16);
+    if let (Some(dst), Some(src)) = (word.get_mut(..n), s.as_bytes().get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    (u128::from_be_bytes(word), s.len() > 16)
 }
 
 fn scan_results<'a>(
