@@ -73,7 +73,7 @@ pub(super) fn unix_now() -> u64 {
 
 /// Verified tokens by digest.
 pub(super) struct TokenCache {
-    inner: Cache<TokenDigest, Entry>,
+    inner: Cache<TokenDigest, Entry, foldhash::fast::RandomState>,
     lookups: crate::metrics::Lookups,
 }
 
@@ -84,7 +84,8 @@ impl TokenCache {
             inner: Cache::builder()
                 .max_capacity(capacity)
                 .expire_after(UntilExp)
-                .build(),
+                // Keys are SHA-256 digests; foldhash hashes them for a fraction of SipHash's cost.
+                .build_with_hasher(foldhash::fast::RandomState::default()),
             lookups: Default::default(),
         }
     }

@@ -106,13 +106,29 @@ pub(super) fn bearer(headers: &HeaderMap, max_header_bytes: usize) -> Result<Par
 
 /// Splits `header.payload.signature`, refusing anything but three non-empty base64url parts.
 fn split(token: &str) -> Result<Parts<'_>, AuthError> {
-    let alphabet = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.';
-    if !token.bytes().all(alphabet) {
-        return Err(AuthError::Malformed(M::BadShape));
+    // One pass: every byte is base64url or a dot, and the first two dots are remembered.
+    let mut dots = [0usize; 2];
+    let mut count = 0usize;
+    for (i, &b) in token.as_bytes().iter().enumerate() {
+        match JWS_BYTES.get(usize::from(b)) {
+            Some(1) => {}
+            Some(2) => {
+                if let Some(slot) = dots.get_mut(count) {
+                    *slot = i;
+                }
+                count += 1;
+            }
+            _ => return Err(AuthError::Malformed(M::BadShape)),
+        }
     }
-    let mut pieces = token.split('.');
-    match (pieces.next(), pieces.next(), pieces.next(), pieces.next()) {
-        (Some(header), Some(payload), Some(signature), None)
+    let [first, second] = dots;
+    let pieces = (
+        token.get(..first),
+        token.get(first + 1..second),
+        token.get(second + 1..),
+    );
+    match (count, pieces) {
+        (2, (Some(header), Some(payload), Some(signature)))
             if !header.is_empty() && !payload.is_empty() && !signature.is_empty() =>
         {
             Ok(Parts {
@@ -121,12 +137,25 @@ fn split(token: &str) -> Result<Parts<'_>, AuthError> {
                 payload,
             })
         }
-        _ if token.bytes().filter(|b| *b == b'.').count() == 4 => {
-            Err(AuthError::Malformed(M::Encrypted))
-        }
+        (4, _) => Err(AuthError::Malformed(M::Encrypted)),
         _ => Err(AuthError::Malformed(M::BadShape)),
     }
 }
+
+/// For each byte: 1 for the base64url alphabet, 2 for `.`, 0 for anything else.
+static JWS_BYTES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
+            table[b] = 1;
+        }
+        b += 1;
+    }
+    table[b'.' as usize] = 2;
+    table
+};
 
 /// Decodes and checks the JOSE header.
 pub(super) fn parse_header(part: &str) -> Result<JoseHeader, AuthError> {

@@ -33,7 +33,7 @@ const TITLE_BATCH: usize = 20;
 
 /// Cached, bounded, time-limited item metadata.
 pub struct MetadataIndex {
-    cache: Cache<ContentId, Arc<ItemMeta>>,
+    cache: Cache<ContentId, Arc<ItemMeta>, foldhash::fast::RandomState>,
     /// Ids being looked up right now, each with the signal its lookup sends when done. Bounded
     /// by the requests in flight: every entry is removed when its lookup ends or is dropped.
     in_flight: Mutex<HashMap<ContentId, watch::Receiver<bool>>>,
@@ -71,7 +71,8 @@ impl MetadataIndex {
             cache: Cache::builder()
                 .max_capacity(settings.metadata_capacity)
                 .time_to_live(settings.metadata_ttl)
-                .build(),
+                // Looked up for every item of every answer: foldhash, not SipHash.
+                .build_with_hasher(foldhash::fast::RandomState::default()),
             in_flight: Mutex::new(HashMap::new()),
             lookups: Default::default(),
         }
