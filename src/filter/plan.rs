@@ -107,6 +107,7 @@ impl<'a> Plan<'a> {
     /// when only a comma and whitespace lie between them (the previous op is then a member of
     /// the same object, and the merged span is still a run of whole members). Merging never
     /// crosses an [`Op::If`] group: every group ends with an [`Op::Close`].
+    #[inline(always)]
     pub fn member(&mut self, key_start: usize, value_end: usize) {
         if let Some(Op::Member(prev)) = self.ops.last_mut() {
             let gap = self.body.get(prev.end()..key_start).unwrap_or(b"x");
