@@ -63,7 +63,7 @@ impl OrgSet {
 }
 
 /// An item's labels, or the knowledge that kbgate did not see all of them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Labels {
     /// Every label of the item (names only, e.g. `org-acme`).
     Complete(Vec<compact_str::CompactString>),
@@ -72,7 +72,7 @@ pub enum Labels {
 }
 
 /// An item's ancestors (root first), or the knowledge that kbgate does not know them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Ancestors {
     /// All ancestors, root first. Empty for top-level pages and blog posts.
     Known(Vec<ContentId>),
@@ -81,7 +81,7 @@ pub enum Ancestors {
 }
 
 /// What the policy needs to know about one content item.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ItemMeta {
     pub id: ContentId,
     /// The item's space, `None` when upstream did not say.

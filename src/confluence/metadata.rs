@@ -13,6 +13,8 @@
 //! itself, so an upstream failure reaches every request as that failure (502/504), never as
 //! "this id does not exist" (a 404, or an item silently missing from a list).
 
+mod recent;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -38,6 +40,8 @@ pub struct MetadataIndex {
     /// by the requests in flight: every entry is removed when its lookup ends or is dropped.
     in_flight: Mutex<HashMap<ContentId, watch::Receiver<bool>>>,
     lookups: crate::metrics::Lookups,
+    /// What `remember` wrote last, so an unchanged item skips the cache read.
+    recent: recent::Recent,
 }
 
 /// What [`MetadataIndex::claim`] returns: ids to fetch, ids to wait for, ids now cached.
@@ -75,6 +79,7 @@ impl MetadataIndex {
                 .build_with_hasher(foldhash::fast::RandomState::default()),
             in_flight: Mutex::new(HashMap::new()),
             lookups: Default::default(),
+            recent: recent::Recent::new(),
         }
     }
 
@@ -87,14 +92,19 @@ impl MetadataIndex {
 
     /// Records metadata seen inline in an upstream answer. An entry that already says the same
     /// is left alone: a cache write costs several times a read, and every search would
-    /// otherwise rewrite the metadata of every result.
+    /// otherwise rewrite the metadata of every result; and metadata this index wrote itself
+    /// moments ago is not even read again (see `recent.rs`).
     pub async fn remember(&self, meta: &ItemMeta) {
-        if self.cache.get(&meta.id).await.as_deref() == Some(meta) {
+        let print = self.recent.print(meta);
+        if self.recent.wrote(&meta.id, print) {
             return;
         }
-        self.cache
-            .insert(meta.id.clone(), Arc::new(meta.clone()))
-            .await;
+        if self.cache.get(&meta.id).await.as_deref() != Some(meta) {
+            self.cache
+                .insert(meta.id.clone(), Arc::new(meta.clone()))
+                .await;
+        }
+        self.recent.record(&meta.id, print);
     }
 
     /// Metadata for `ids`: cached entries, plus batched upstream lookups for the rest.
@@ -250,11 +260,13 @@ impl MetadataIndex {
 
     /// Forgets one item (a webhook said it changed).
     pub async fn forget(&self, id: &ContentId) {
+        self.recent.forget(id);
         self.cache.invalidate(id).await;
     }
 
     /// Forgets everything (a move changes the ancestors of a whole subtree).
     pub fn forget_all(&self) {
+        self.recent.forget_all();
         self.cache.invalidate_all();
     }
 
