@@ -327,3 +327,49 @@ async fn fetch(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::policy::{Ancestors, Labels};
+
+    fn meta(label: &str) -> ItemMeta {
+        ItemMeta {
+            id: ContentId::new("42").unwrap(),
+            space: SpaceKey::new("KB").ok(),
+            labels: Labels::Complete(vec![label.into()]),
+            ancestors: Ancestors::Known(vec![ContentId::new("1").unwrap()]),
+        }
+    }
+
+    async fn cached(index: &MetadataIndex, id: &ContentId) -> Option<ItemMeta> {
+        index.cache.get(id).await.map(|m| (*m).clone())
+    }
+
+    #[tokio::test]
+    async fn remember_keeps_the_latest_metadata_and_writes_again_after_forget() {
+        let index = MetadataIndex::new(&CacheSettings {
+            metadata_ttl: Duration::from_secs(60),
+            metadata_capacity: 100,
+            webhook_secret: None,
+        });
+        let (shared, globex) = (meta("how-to"), meta("org-globex"));
+        let id = shared.id.clone();
+        index.remember(&shared).await;
+        index.remember(&shared).await;
+        assert_eq!(cached(&index, &id).await, Some(shared.clone()));
+        // Relabelled: the next answer that describes it replaces the entry at once.
+        index.remember(&globex).await;
+        assert_eq!(cached(&index, &id).await, Some(globex.clone()));
+        // A webhook forgets it; the same metadata seen again is written again, not skipped.
+        index.forget(&id).await;
+        assert_eq!(cached(&index, &id).await, None);
+        index.remember(&globex).await;
+        assert_eq!(cached(&index, &id).await, Some(globex.clone()));
+        index.forget_all();
+        index.remember(&globex).await;
+        assert_eq!(cached(&index, &id).await, Some(globex));
+    }
+}
