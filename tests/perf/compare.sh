@@ -2,7 +2,7 @@
 # Side-by-side comparison of kbgate with nginx proxy_pass on canned Confluence answers
 # (issue 7; method: research/performance.md §3.4; documented in tests/perf/README.md).
 #
-#   tests/perf/compare.sh [--rounds N] [--duration S] [--quick] [--keep] [--no-build]
+#   tests/perf/compare.sh [--rounds N] [--duration S] [--quick] [--keep] [--no-build] [--serve]
 #
 # Upstream nginx serves the fixtures (tests/perf/fixtures/gen.py) on CPU 1; the system under test
 # (nginx proxy_pass with upstream keep-alive, or kbgate) also runs on CPU 1 with one worker; wrk
@@ -22,6 +22,9 @@ Options:
   --quick        1 round of 3 s: a smoke run
   --keep         leave upstream nginx, proxy nginx and kbgate running at the end
   --no-build     do not run `cargo build --release` (use target/release/kbgate as it is)
+  --serve        only the fixtures, the correctness probe and the servers: leave upstream
+                 nginx, nginx proxy and kbgate running, their ports and pids in
+                 $PERF_OUT/serve.env (tests/perf/profile.sh uses it)
 Environment:
   KBGATE_BIN     kbgate binary to measure (default target/release/kbgate; implies --no-build)
   PERF_OUT       output directory (default target/perf)
@@ -32,6 +35,7 @@ ROUNDS=3
 DURATION=10
 WARMUP=2
 KEEP=0
+SERVE=0
 BUILD=1
 while (($#)); do
     case "$1" in
@@ -39,6 +43,7 @@ while (($#)); do
     --duration) DURATION=${2:?--duration needs seconds}; DURATION=${DURATION%s}; shift 2 ;;
     --quick) ROUNDS=1; DURATION=3; shift ;;
     --keep) KEEP=1; shift ;;
+    --serve) SERVE=1; KEEP=1; shift ;;
     --no-build) BUILD=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -409,6 +414,22 @@ if awk '$9 != 200 { bad = 1 } END { exit !bad }' "$RUN/upstream-access.log"; the
 fi
 
 start_upstream off
+if ((SERVE)); then
+    start_proxy
+    PROXY_PID=$STARTED
+    start_kbgate
+    {
+        echo "UP_PORT=$UP_PORT PROXY_PORT=$PROXY_PORT KB_PORT=$KB_PORT"
+        echo "UP_PID=$UP_PID PROXY_PID=$PROXY_PID KB_PID=$STARTED"
+        echo "SEARCH25='$SEARCH25'"
+        echo "SEARCH200='$SEARCH200'"
+        echo "ATTACHMENT='$ATTACHMENT'"
+        echo "TOKEN_FILE='$FX/token'"
+        echo "CLIENT_CPU=$CLIENT_CPU SERVER_CPU=$SERVER_CPU PIN=$PIN"
+    } >"$OUT/serve.env"
+    log "--serve: upstream :$UP_PORT, nginx proxy :$PROXY_PORT, kbgate :$KB_PORT; see $OUT/serve.env"
+    exit 0
+fi
 for ((round = 1; round <= ROUNDS; round++)); do
     log "round $round of $ROUNDS"
     mkdir -p "$RAW/round-$round"
