@@ -7,6 +7,9 @@
 #
 #   tests/perf/profile.sh [--config kbgate-filter-25|kbgate-filter-200|kbgate-auth] [--duration S]
 #
+# `--config nginx-25` or `nginx-attachment` records the nginx proxy instead (only its kernel, user
+# space and allocator shares apply), for the same split of the plain proxy's cost.
+#
 # Output: a markdown table on stdout and in target/perf/profile-CONFIG.md; the raw recording in
 # target/perf/profile-CONFIG.data (`perf report -i` it for the whole call graph). Installs
 # Debian's linux-perf when `perf` is missing. Every process started here is stopped on exit.
@@ -53,13 +56,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+port=$KB_PORT sut=$KB_PID
 case "$CONFIG" in
 kbgate-filter-25) path=$SEARCH25 ;;
 kbgate-filter-200) path=$SEARCH200 ;;
 kbgate-auth) path=$ATTACHMENT ;;
-*) die "unknown --config $CONFIG (kbgate-filter-25, kbgate-filter-200 or kbgate-auth)" ;;
+nginx-25) path=$SEARCH25 port=$PROXY_PORT sut=$PROXY_PID ;;
+nginx-attachment) path=$ATTACHMENT port=$PROXY_PORT sut=$PROXY_PID ;;
+*) die "unknown --config $CONFIG (kbgate-filter-25, kbgate-filter-200, kbgate-auth, nginx-25, nginx-attachment)" ;;
 esac
-url="http://127.0.0.1:$KB_PORT$path"
+url="http://127.0.0.1:$port$path"
 auth="Authorization: Bearer $(cat "$TOKEN_FILE")"
 on_client() { if ((PIN)); then taskset -c "$CLIENT_CPU" "$@"; else "$@"; fi; }
 ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
@@ -67,15 +73,15 @@ ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 log "warm-up: 2 s"
 on_client wrk -t1 -c32 -d2s -H "$auth" "$url" >/dev/null
 data="$OUT/profile-$CONFIG.data"
-t0=$(ticks "$KB_PID")
+t0=$(ticks "$sut")
 on_client wrk -t1 -c32 -d"$((DURATION + 2))s" -H "$auth" "$url" >"$OUT/profile-$CONFIG.wrk" &
 wrk_pid=$!
 sleep 1
-log "recording kbgate (pid $KB_PID) for $DURATION s: $url"
-perf record -F 999 -g -p "$KB_PID" -o "$data" -- sleep "$DURATION" 2>"$OUT/profile-$CONFIG.perf.log" ||
+log "recording $CONFIG (pid $sut) for $DURATION s: $url"
+perf record -F 999 -g -p "$sut" -o "$data" -- sleep "$DURATION" 2>"$OUT/profile-$CONFIG.perf.log" ||
     die "perf record failed: see $OUT/profile-$CONFIG.perf.log"
 wait "$wrk_pid"
-t1=$(ticks "$KB_PID")
+t1=$(ticks "$sut")
 requests=$(awk '/requests in/ { print $1 }' "$OUT/profile-$CONFIG.wrk")
 grep -q "Non-2xx" "$OUT/profile-$CONFIG.wrk" && die "non-2xx answers during the run: see $OUT/profile-$CONFIG.wrk"
 us_per_req=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \

@@ -80,9 +80,10 @@ def main():
                 user += share
                 if sym in ALLOCATOR:
                     alloc += share
-    print(f"### Where kbgate's CPU goes: {config}\n")
-    print(f"{requests} requests; kbgate used {us:.1f} µs of CPU per request while recorded "
-          "(perf adds a little). Shares are of kbgate's samples; indented parts are inside "
+    who = "nginx" if config.startswith("nginx") else "kbgate"
+    print(f"### Where the CPU goes: {config}\n")
+    print(f"{requests} requests; {who} used {us:.1f} µs of CPU per request while recorded "
+          f"(perf adds a little). Shares are of {who}'s samples; indented parts are inside "
           "request handling.\n")
     print("| Part | share | µs/req |")
     print("|---|---|---|")
