@@ -190,13 +190,33 @@ impl Policy {
             return Visibility::Hidden(HideReason::Internal);
         }
 
+        let mut label_orgs = labels
+            .iter()
+            .filter_map(|l| self.org_of_label(l))
+            .peekable();
+        let subtree_applies = ancestors
+            .iter()
+            .chain(std::iter::once(&meta.id))
+            .any(|node| self.subtrees.contains_key(node));
+        if !subtree_applies && !self.space_orgs.contains_key(space) {
+            // The common case, without building sets: labels are the only restriction, so the
+            // audience is the organizations they name.
+            if label_orgs.peek().is_none() {
+                return self.unmarked_visibility();
+            }
+            return if label_orgs.any(|org| orgs.iter().any(|o| o.as_str() == org)) {
+                Visibility::Visible(VisibleBecause::OwnOrg)
+            } else {
+                Visibility::Hidden(HideReason::OtherOrgLabel)
+            };
+        }
+
         // Each restriction that applies names organizations; the item's audience is their
         // intersection (DESIGN §1 rule 3: labels and subtrees combine by intersection, the
         // stricter wins), and the caller must be in it. A caller in two organizations does not
         // pass an `org-acme` page under initech's subtree by being in both.
         let mut audience: Option<BTreeSet<&str>> = None;
-        let label_orgs: BTreeSet<&str> =
-            labels.iter().filter_map(|l| self.org_of_label(l)).collect();
+        let label_orgs: BTreeSet<&str> = label_orgs.collect();
         if !label_orgs.is_empty() && !narrow(&mut audience, label_orgs, orgs) {
             return Visibility::Hidden(HideReason::OtherOrgLabel);
         }
@@ -214,12 +234,18 @@ impl Policy {
                 return Visibility::Hidden(HideReason::OtherOrgSpace);
             }
         }
-        let restricted = audience.is_some();
+        if audience.is_some() {
+            Visibility::Visible(VisibleBecause::OwnOrg)
+        } else {
+            self.unmarked_visibility()
+        }
+    }
 
-        match (restricted, self.unmarked) {
-            (true, _) => Visibility::Visible(VisibleBecause::OwnOrg),
-            (false, Unmarked::Shared) => Visibility::Visible(VisibleBecause::Shared),
-            (false, Unmarked::Deny) => Visibility::Hidden(HideReason::UnmarkedDenied),
+    /// The visibility of an item no restriction applies to.
+    fn unmarked_visibility(&self) -> Visibility {
+        match self.unmarked {
+            Unmarked::Shared => Visibility::Visible(VisibleBecause::Shared),
+            Unmarked::Deny => Visibility::Hidden(HideReason::UnmarkedDenied),
         }
     }
 
