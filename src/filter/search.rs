@@ -149,7 +149,8 @@ fn scan_search_inner(body: &[u8]) -> Res<SearchScan> {
     let mut cur = Cursor::new(body)?;
     // About one op per 20 bytes of a search answer: sized so the plan rarely regrows.
     let mut plan = Plan::new(body, body.len() / 20 + 16);
-    let mut targets = Vec::new();
+    // About two link targets per ~1.5 KB result.
+    let mut targets = Vec::with_capacity(body.len() / 700 + 4);
     cur.expect_object("search answer is not an object")?;
     let mut keys = cur.keys_begin("search answer");
     let (mut results, mut start, mut limit, mut total_size, mut duration, mut has_next) =
@@ -198,7 +199,14 @@ fn scan_search_inner(body: &[u8]) -> Res<SearchScan> {
 
 /// The ancestors and targets of every candidate result, deduplicated by id.
 fn referenced(results: &[ResultScan], targets: &[ContentId]) -> Vec<RefAt> {
-    let mut refs: Vec<RefAt> = Vec::new();
+    let ancestors: usize = results
+        .iter()
+        .filter_map(|r| match &r.meta.as_ref()?.ancestors {
+            Ancestors::Known(ids) => Some(ids.len()),
+            Ancestors::Unknown => None,
+        })
+        .sum();
+    let mut refs: Vec<RefAt> = Vec::with_capacity(ancestors + targets.len());
     for (r, result) in results.iter().enumerate() {
         let Some(meta) = &result.meta else { continue };
         if let Ancestors::Known(ids) = &meta.ancestors {

@@ -34,7 +34,7 @@ impl Links {
 
     /// A search page URL.
     pub fn search(&self, user_cql: &str, start: u32, limit: u32) -> String {
-        let query = form_urlencoded::Serializer::new(String::new())
+        let query = query_string()
             .append_pair("cql", user_cql)
             .append_pair("start", &start.to_string())
             .append_pair("limit", &limit.to_string())
@@ -50,7 +50,7 @@ impl Links {
         limit: u32,
         expand: &[ListExpand],
     ) -> String {
-        let mut query = form_urlencoded::Serializer::new(String::new());
+        let mut query = query_string();
         query.append_pair("cql", user_cql);
         paging(&mut query, start, limit, expand);
         format!(
@@ -71,7 +71,7 @@ impl Links {
         limit: u32,
         with_title: bool,
     ) -> String {
-        let mut query = form_urlencoded::Serializer::new(String::new());
+        let mut query = query_string();
         if let Some(key) = &q.space_key {
             query.append_pair("spaceKey", key.as_str());
         }
@@ -98,7 +98,7 @@ impl Links {
         limit: u32,
         expand: &[ListExpand],
     ) -> String {
-        let mut query = form_urlencoded::Serializer::new(String::new());
+        let mut query = query_string();
         paging(&mut query, start, limit, expand);
         format!(
             "{}{}/content/{id}/{relation}/page?{}",
@@ -111,7 +111,7 @@ impl Links {
     /// A label-list URL: `content/{id}/label` with the client's `start` (and `limit` when
     /// given).
     pub fn labels(&self, q: &LabelsQuery, start: u32) -> String {
-        let mut query = form_urlencoded::Serializer::new(String::new());
+        let mut query = query_string();
         query.append_pair("start", &start.to_string());
         if let Some(limit) = q.limit {
             query.append_pair("limit", &limit.to_string());
@@ -155,7 +155,7 @@ impl Links {
     /// A JSM article-search page URL at visible offset `start`: the same route (and desk) with
     /// the customer's typed `query`, `highlight` and `limit`, form-urlencoded.
     pub fn jsm_articles(&self, q: &crate::route::JsmArticlesQuery, start: u32) -> String {
-        let query = form_urlencoded::Serializer::new(String::new())
+        let query = query_string()
             .append_pair("query", &q.query)
             .append_pair("highlight", if q.highlight { "true" } else { "false" })
             .append_pair("start", &start.to_string())
@@ -211,6 +211,12 @@ impl Links {
             percent_encoding::utf8_percent_encode(file_name, KEEP)
         )
     }
+}
+
+/// A query-string builder with room for a typical query (a wrapped CQL query and paging), so it
+/// does not regrow while it is written.
+pub(super) fn query_string() -> form_urlencoded::Serializer<'static, String> {
+    form_urlencoded::Serializer::new(String::with_capacity(256))
 }
 
 fn paging(

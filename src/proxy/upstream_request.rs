@@ -1,6 +1,7 @@
 //! Step 4: the upstream request, built from the classified [`Route`](crate::route::Route) —
 //! never from the client's raw URI — so the decision and the forwarded request are the same.
 
+use super::links::query_string;
 use crate::ids::SpaceKey;
 use crate::route::{ContentQuery, Excerpt, LabelsQuery, ListExpand, SearchQuery, SpacesQuery};
 
@@ -27,7 +28,7 @@ pub fn search(wrapped_cql: &str, q: &SearchQuery) -> String {
             expand.push(e.wire());
         }
     }
-    let query = form_urlencoded::Serializer::new(String::new())
+    let query = query_string()
         .append_pair("cql", wrapped_cql)
         .append_pair("start", &q.start.to_string())
         .append_pair("limit", &q.limit.to_string())
@@ -51,7 +52,7 @@ pub fn content(q: &ContentQuery) -> String {
             expand.push(e.wire());
         }
     }
-    let query = form_urlencoded::Serializer::new(String::new())
+    let query = query_string()
         .append_pair("expand", &expand.join(","))
         .finish();
     format!("/content/{}?{query}", q.id)
@@ -66,7 +67,7 @@ pub fn content_list(wrapped_cql: &str, start: u32, limit: u32, client: &[ListExp
             expand.push(e.wire());
         }
     }
-    let query = form_urlencoded::Serializer::new(String::new())
+    let query = query_string()
         .append_pair("cql", wrapped_cql)
         .append_pair("start", &start.to_string())
         .append_pair("limit", &limit.to_string())
@@ -78,7 +79,7 @@ pub fn content_list(wrapped_cql: &str, start: u32, limit: u32, client: &[ListExp
 /// `/content/{id}/label?start=…[&limit=…]`: a page's labels (asked only after the page was
 /// decided visible).
 pub fn labels(q: &LabelsQuery) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
+    let mut query = query_string();
     query.append_pair("start", &q.start.to_string());
     if let Some(limit) = q.limit {
         query.append_pair("limit", &limit.to_string());
@@ -89,7 +90,7 @@ pub fn labels(q: &LabelsQuery) -> String {
 /// `/space?spaceKey=…&start=…&limit=…`: only the given (KB) spaces are asked for, so paging
 /// counts only spaces a customer may see; the post-filter checks every key again.
 pub fn spaces<'k>(keys: impl IntoIterator<Item = &'k SpaceKey>, q: &SpacesQuery) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
+    let mut query = query_string();
     for key in keys {
         query.append_pair("spaceKey", key.as_str());
     }
