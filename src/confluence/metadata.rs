@@ -95,8 +95,8 @@ impl MetadataIndex {
     /// otherwise rewrite the metadata of every result; and metadata this index wrote itself
     /// moments ago is not even read again (see `recent.rs`).
     pub async fn remember(&self, meta: &ItemMeta) {
-        let print = self.recent.print(meta);
-        if self.recent.wrote(&meta.id, print) {
+        let recent = self.recent.entry(meta);
+        if recent.is_current() {
             return;
         }
         if self.cache.get(&meta.id).await.as_deref() != Some(meta) {
@@ -104,7 +104,7 @@ impl MetadataIndex {
                 .insert(meta.id.clone(), Arc::new(meta.clone()))
                 .await;
         }
-        self.recent.record(&meta.id, print);
+        recent.record();
     }
 
     /// Metadata for `ids`: cached entries, plus batched upstream lookups for the rest.

@@ -221,11 +221,8 @@ fn referenced(results: &[ResultScan], targets: &[ContentId]) -> Vec<RefAt> {
     let word = |at: &RefAt| id(at).map_or((0, false), |i| sort_word(i.as_str()));
     let mut keyed: Vec<((u128, bool), RefAt)> =
         refs.into_iter().map(|at| (word(&at), at)).collect();
-    let same_word = |(wa, long_a): (u128, bool), (wb, long_b): (u128, bool)| {
-        wa.cmp(&wb).then(long_a.cmp(&long_b))
-    };
     keyed.sort_unstable_by(|(ka, a), (kb, b)| {
-        same_word(*ka, *kb).then_with(|| match ka.1 {
+        ka.cmp(kb).then_with(|| match ka.1 {
             true => id(a).cmp(&id(b)),
             false => std::cmp::Ordering::Equal,
         })

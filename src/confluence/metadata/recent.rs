@@ -37,27 +37,21 @@ impl Recent {
         }
     }
 
-    /// The fingerprint of `meta` (never 0, which marks an empty slot).
-    pub fn print(&self, meta: &ItemMeta) -> u64 {
-        self.hasher.hash_one(meta) | 1
-    }
-
-    /// True when the slot of `meta.id` says `print` was written last.
-    pub fn wrote(&self, id: &ContentId, print: u64) -> bool {
-        self.slot(id)
-            .is_some_and(|s| s.load(Ordering::Relaxed) == print)
-    }
-
-    /// Records that the metadata with `print` is now what the cache holds for `id`.
-    pub fn record(&self, id: &ContentId, print: u64) {
-        if let Some(s) = self.slot(id) {
-            s.store(print, Ordering::Relaxed);
+    /// The slot of `meta.id` and the fingerprint of `meta`, looked up once for a check and the
+    /// write that may follow it.
+    pub fn entry(&self, meta: &ItemMeta) -> Entry<'_> {
+        Entry {
+            slot: self.slot(&meta.id),
+            // Never 0, which marks an empty slot.
+            print: self.hasher.hash_one(meta) | 1,
         }
     }
 
     /// Forgets what was written for `id`.
     pub fn forget(&self, id: &ContentId) {
-        self.record(id, 0);
+        if let Some(s) = self.slot(id) {
+            s.store(0, Ordering::Relaxed);
+        }
     }
 
     /// Forgets everything.
@@ -70,6 +64,27 @@ impl Recent {
     fn slot(&self, id: &ContentId) -> Option<&AtomicU64> {
         let index = self.hasher.hash_one(id) as usize % SLOTS;
         self.slots.get(index)
+    }
+}
+
+/// One item's slot and the fingerprint of its metadata.
+pub(super) struct Entry<'a> {
+    slot: Option<&'a AtomicU64>,
+    print: u64,
+}
+
+impl Entry<'_> {
+    /// True when this metadata is what the slot says was written last.
+    pub fn is_current(&self) -> bool {
+        self.slot
+            .is_some_and(|s| s.load(Ordering::Relaxed) == self.print)
+    }
+
+    /// Records that this metadata is now what the cache holds for the item.
+    pub fn record(&self) {
+        if let Some(s) = self.slot {
+            s.store(self.print, Ordering::Relaxed);
+        }
     }
 }
 
@@ -91,29 +106,31 @@ mod tests {
     fn a_write_is_recognised_until_the_metadata_changes_or_is_forgotten() {
         let recent = Recent::new();
         let (a, b) = (meta("1", "org-acme"), meta("1", "org-globex"));
-        let (pa, pb) = (recent.print(&a), recent.print(&b));
-        assert_ne!(pa, pb);
-        assert!(!recent.wrote(&a.id, pa), "nothing written yet");
-        recent.record(&a.id, pa);
-        assert!(recent.wrote(&a.id, pa));
-        assert!(!recent.wrote(&b.id, pb), "changed metadata is not skipped");
-        recent.record(&b.id, pb);
+        assert_ne!(recent.entry(&a).print, recent.entry(&b).print);
+        assert!(!recent.entry(&a).is_current(), "nothing written yet");
+        recent.entry(&a).record();
+        assert!(recent.entry(&a).is_current());
         assert!(
-            !recent.wrote(&a.id, pa),
+            !recent.entry(&b).is_current(),
+            "changed metadata is not skipped"
+        );
+        recent.entry(&b).record();
+        assert!(
+            !recent.entry(&a).is_current(),
             "the old metadata no longer matches"
         );
         recent.forget(&b.id);
-        assert!(!recent.wrote(&b.id, pb));
-        recent.record(&b.id, pb);
+        assert!(!recent.entry(&b).is_current());
+        recent.entry(&b).record();
         recent.forget_all();
-        assert!(!recent.wrote(&b.id, pb));
+        assert!(!recent.entry(&b).is_current());
     }
 
     #[test]
     fn the_fingerprint_covers_the_id_too() {
         let recent = Recent::new();
         let (one, two) = (meta("1", "org-acme"), meta("2", "org-acme"));
-        assert_ne!(recent.print(&one), recent.print(&two));
-        assert_ne!(recent.print(&one), 0);
+        assert_ne!(recent.entry(&one).print, recent.entry(&two).print);
+        assert_ne!(recent.entry(&one).print, 0);
     }
 }
