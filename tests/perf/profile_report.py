@@ -13,27 +13,30 @@ add up to 100 %.
 import re
 import sys
 
-# (label, indent, regexes of symbols whose largest inclusive share is the part's share)
+# (label, indent, groups): a group's share is the largest inclusive share of the symbols its
+# regexes match; a part's share is the sum of its groups' (groups never nest in each other).
 PARTS = [
-    ("request handling (`App::handle`, all below)", 0, [r"^kbgate::app::App::handle\b"]),
+    ("request handling (`App::handle`, all below)", 0, [[r"^kbgate::app::App::handle\b"]]),
     ("filter: scan the upstream answer", 1,
-     [r"^kbgate::filter::search::scan_search$", r"^kbgate::filter::single::scan_content$"]),
+     [[r"^kbgate::filter::search::scan_search$", r"^kbgate::filter::single::scan_content$"]]),
     ("filter: render the customer's answer", 1,
-     [r"^kbgate::filter::search::render_search_inner$", r"^kbgate::filter::single::render_content"]),
+     [[r"^kbgate::filter::search::render_search_inner$",
+       r"^kbgate::filter::single::render_content"]]),
     ("excerpt check (storage bodies of visible results)", 1,
-     [r"^kbgate::proxy::body_rewrite::excerpts_allowed\b"]),
-    ("metadata cache (remember, lookups)", 1, None),  # sum of the two below
-    ("item decisions and audit", 1, [r"^kbgate::audit::<impl kbgate::app::App>::decide$"]),
-    ("token check (cache hit)", 1, [r"^kbgate::auth::Verifier::authenticate\b"]),
-    ("upstream request and body (JSON answers)", 1, [r"^kbgate::confluence::Upstream::get_json_uri\b"]),
-    ("upstream request (download)", 1, [r"^kbgate::confluence::stream::.*download\b"]),
+     [[r"^kbgate::proxy::body_rewrite::excerpts_allowed\b"]]),
+    ("metadata cache (remember, lookups)", 1,
+     [[r"^kbgate::confluence::metadata::MetadataIndex::remember\b"],
+      [r"^kbgate::confluence::metadata::MetadataIndex::lookup\b"]]),
+    ("item decisions and audit", 1, [[r"^kbgate::audit::<impl kbgate::app::App>::decide$"]]),
+    ("token check (cache hit)", 1, [[r"^kbgate::auth::Verifier::authenticate\b"]]),
+    ("upstream request and body (JSON answers)", 1,
+     [[r"^kbgate::confluence::Upstream::get_json_uri\b"]]),
+    ("upstream request (download)", 1, [[r"^kbgate::confluence::stream::.*download\b"]]),
     ("response writes to the customer (hyper, syscall, loopback TCP)", 0,
-     [r"IdleTimeoutIo<S> as tokio::io::async_write::AsyncWrite>::poll_write_vectored$"]),
+     [[r"IdleTimeoutIo<S> as tokio::io::async_write::AsyncWrite>::poll_write_vectored$"]]),
     ("upstream connection task (hyper client, its syscalls)", 0,
-     [r"^<hyper::client::conn::http1::upgrades::UpgradeableConnection"]),
+     [[r"^<hyper::client::conn::http1::upgrades::UpgradeableConnection"]]),
 ]
-METADATA = [r"^kbgate::confluence::metadata::MetadataIndex::remember\b",
-            r"^kbgate::confluence::metadata::MetadataIndex::lookup\b"]
 ALLOCATOR = {"malloc", "_int_malloc", "_int_free", "cfree@GLIBC_2.2.5", "free", "realloc",
              "_int_realloc", "malloc_consolidate", "unlink_chunk.constprop.0", "__libc_free",
              "__libc_malloc"}
@@ -87,11 +90,8 @@ def main():
           "request handling.\n")
     print("| Part | share | µs/req |")
     print("|---|---|---|")
-    for label, indent, patterns in PARTS:
-        if patterns is None:
-            share = sum(largest(shares, [p]) for p in METADATA)
-        else:
-            share = largest(shares, patterns)
+    for label, indent, groups in PARTS:
+        share = sum(largest(shares, group) for group in groups)
         if share == 0.0:
             continue
         name = ("&nbsp;&nbsp;" * indent * 2) + label
