@@ -18,6 +18,7 @@ use crate::confluence::{MetadataIndex, Upstream};
 use crate::hooks;
 use crate::orgs::OrgResolver;
 use crate::policy::Policy;
+use crate::portal::site::{self, Claim};
 use crate::proxy::{self, Links, ProxyError};
 use crate::response::{self, Body};
 use crate::server::{self, ConnInfo, ServerOptions};
@@ -207,11 +208,19 @@ impl App {
             tracing::info!(id = %request_id, reason = err.reason(), "request refused");
             return (proxy::error::to_response(&err, &request_id), "refused");
         }
-        if let Some(resp) = Box::pin(crate::login::route(self, &req, &request_id)).await {
-            return (resp, "login");
+        // The login and site futures are built (and boxed) only for their own paths.
+        if crate::login::owns(req.uri().path()) {
+            if let Some(resp) = Box::pin(crate::login::route(self, &req, &request_id)).await {
+                return (resp, "login");
+            }
         }
-        if let Some(resp) = Box::pin(crate::portal::site::route(self, &req, &request_id)).await {
-            return (resp, "site");
+        match crate::portal::site::claim(self, &req, &request_id) {
+            Some(Claim::Ready(resp)) => return (resp, "site"),
+            Some(Claim::Page(site, page)) => {
+                let resp = Box::pin(site::page(self, site, &req, page, &request_id)).await;
+                return (resp, "site");
+            }
+            None => {}
         }
         self.api(&req, conn, &request_id).await
     }

@@ -187,9 +187,7 @@ impl Upstream {
             USER_AGENT,
             HeaderValue::from_static(concat!("kbgate/", env!("CARGO_PKG_VERSION"))),
         );
-        if let Ok(id) = HeaderValue::from_str(request_id) {
-            headers.insert("x-request-id", id);
-        }
+        crate::response::set_request_id(&mut headers, request_id);
         headers.insert(AUTHORIZATION, self.credentials.clone());
         let started = tokio::time::Instant::now();
         let _permit = tokio::time::timeout(self.timeout, self.in_flight.acquire())

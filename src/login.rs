@@ -239,10 +239,16 @@ pub fn login_location(target: &str) -> String {
     format!("{LOGIN_PATH}?rd={rd}")
 }
 
+/// Whether `path` is one of the login flow's (the caller need not build [`route`]'s future
+/// for any other).
+pub fn owns(path: &str) -> bool {
+    matches!(path, LOGIN_PATH | CALLBACK_PATH | LOGOUT_PATH)
+}
+
 /// Answers the login routes; `None` for every other path.
 pub async fn route<B>(app: &App, req: &Request<B>, request_id: &str) -> Option<Response<Body>> {
     let path = req.uri().path();
-    if !matches!(path, LOGIN_PATH | CALLBACK_PATH | LOGOUT_PATH) {
+    if !owns(path) {
         return None;
     }
     let Some(login) = &app.login else {

@@ -71,7 +71,10 @@ pub(crate) async fn resolve_orgs(
         .await
         .map_err(ProxyError::Orgs)?
         .orgs;
-    tracing::Span::current().record("orgs", orgs.joined());
+    let span = tracing::Span::current();
+    if !span.is_disabled() {
+        span.record("orgs", orgs.joined());
+    }
     Ok(orgs)
 }
 

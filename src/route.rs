@@ -192,7 +192,7 @@ pub fn classify_for(
         return Err(RouteError::MethodNotAllowed);
     }
     let path = canonicalize(uri.path()).map_err(RouteError::BadPath)?;
-    let mut segments: Vec<&str> = path.segments().iter().map(String::as_str).collect();
+    let mut segments: Vec<&str> = path.segments().iter().map(|s| &**s).collect();
     if site == Site::DataCenter {
         match segments.as_slice() {
             ["wiki", ..] => return Err(RouteError::NotFound),

@@ -75,8 +75,8 @@ impl Upstream {
             .await
             .map_err(|_| UpstreamError::Timeout)?
             .map_err(|_| UpstreamError::Timeout)?;
-        let mut uri: Uri = format!("{}{}", self.base_url, site_path_and_query)
-            .parse()
+        // From a String, the URI keeps its bytes (`parse` on a `&str` would copy them).
+        let mut uri = Uri::try_from(format!("{}{}", self.base_url, site_path_and_query))
             .map_err(|_| UpstreamError::BadUri)?;
         let own_host = uri.host().map(str::to_owned);
         let mut with_credentials = true;
@@ -112,9 +112,7 @@ impl Upstream {
             USER_AGENT,
             HeaderValue::from_static(concat!("kbgate/", env!("CARGO_PKG_VERSION"))),
         );
-        if let Ok(id) = HeaderValue::from_str(request_id) {
-            headers.insert("x-request-id", id);
-        }
+        crate::response::set_request_id(&mut headers, request_id);
         if with_credentials {
             headers.insert(AUTHORIZATION, self.credentials.clone());
         }

@@ -23,9 +23,7 @@ fn hygiene(resp: &mut Response<Body>, request_id: &str, cookies: Vec<HeaderValue
     h.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        h.insert("x-request-id", id);
-    }
+    crate::response::set_request_id(h, request_id);
     for cookie in cookies {
         h.append(SET_COOKIE, cookie);
     }

@@ -97,9 +97,7 @@ fn with_headers(
     h.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(VARY, HeaderValue::from_static("Cookie, Authorization"));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        h.insert("x-request-id", id);
-    }
+    crate::response::set_request_id(h, request_id);
     resp
 }
 

@@ -48,19 +48,42 @@ impl Site {
     }
 }
 
-/// Answers the site's paths; `None` for every other path (the API proxy's).
-pub async fn route<B>(app: &App, req: &Request<B>, request_id: &str) -> Option<Response<Body>> {
+/// What the site does with a request, decided before anything is awaited.
+pub enum Claim<'s> {
+    /// An answer that needs no work: the stylesheet, the favicon.
+    Ready(Response<Body>),
+    /// A page to build with [`page`].
+    Page(&'s Site, Page),
+}
+
+/// Whether the site answers `req`; `None` for every other path (the API proxy's). Deciding it
+/// without a future keeps the API path from building (and boxing) the site's page future.
+pub fn claim<'a, B>(app: &'a App, req: &Request<B>, request_id: &str) -> Option<Claim<'a>> {
     let site = app.portal.as_ref()?;
     let path = req.uri().path();
     if path == STYLESHEET_PATH {
-        return Some(respond::css(site.stylesheet.clone(), request_id));
+        return Some(Claim::Ready(respond::css(
+            site.stylesheet.clone(),
+            request_id,
+        )));
     }
     if path == "/favicon.ico" {
         // Every browser asks; the site has no icon, and says so without a body.
         let empty = respond::html(StatusCode::NO_CONTENT, String::new(), request_id, &site.csp);
-        return Some(empty);
+        return Some(Claim::Ready(empty));
     }
-    let page = Page::of(path, req.uri().query())?;
+    Page::of(path, req.uri().query()).map(|page| Claim::Page(site, page))
+}
+
+/// Builds a page [`claim`] matched, in its own span, and logs the answer.
+pub async fn page<B>(
+    app: &App,
+    site: &Site,
+    req: &Request<B>,
+    page: Page,
+    request_id: &str,
+) -> Response<Body> {
+    let path = req.uri().path();
     let span = tracing::info_span!(
         "page",
         id = %request_id,
@@ -72,7 +95,7 @@ pub async fn route<B>(app: &App, req: &Request<B>, request_id: &str) -> Option<R
     let served = serve(app, site, req, page, request_id);
     let resp = tracing::Instrument::instrument(served, span).await;
     tracing::info!(id = %request_id, path, status = resp.status().as_u16(), "site page");
-    Some(resp)
+    resp
 }
 
 async fn serve<B>(

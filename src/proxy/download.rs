@@ -9,6 +9,8 @@
 //!
 //! Deliberately not done: thumbnails and previews, range requests.
 
+use std::fmt::Write as _;
+
 use crate::app::App;
 use crate::confluence::Download;
 use crate::filter::{self, FileKind};
@@ -110,12 +112,12 @@ pub async fn by_id(
 /// and empty on Data Center.
 fn upstream_path(api_prefix: &str, q: &DownloadQuery) -> String {
     let context = api_prefix.strip_suffix("/rest/api").unwrap_or("");
-    let mut path = format!(
-        "{context}{}",
-        super::links::download_path(&q.page, &q.file_name)
-    );
+    let mut path = String::with_capacity(96);
+    path.push_str(context);
+    super::links::push_download_path(&mut path, &q.page, &q.file_name);
     if let Some(version) = q.version {
-        path.push_str(&format!("?version={version}"));
+        // Writing to a String cannot fail.
+        let _ = write!(path, "?version={version}");
     }
     path
 }

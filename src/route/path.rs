@@ -15,6 +15,7 @@
 //! Deliberately not done: no merging of `//`, no resolution of `..`, no case folding, no
 //! Unicode normalization. Route matching lives in the parent module.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
@@ -96,25 +97,28 @@ impl PathError {
 ///
 /// `Display` re-encodes every byte outside RFC 3986 `unreserved` and joins with `/`, so the
 /// printed form is exactly what kbgate would forward for these segments.
+/// A segment without a percent escape borrows the raw path; only decoded ones are owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CanonicalPath {
-    segments: Vec<String>,
+pub struct CanonicalPath<'a> {
+    segments: Vec<Cow<'a, str>>,
 }
 
-impl CanonicalPath {
+impl<'a> CanonicalPath<'a> {
     /// The decoded segments; empty for the root path `/`.
-    pub fn segments(&self) -> &[String] {
+    pub fn segments(&self) -> &[Cow<'a, str>] {
         &self.segments
     }
 
     /// Builds a path without checks, so tests can feed `Display` arbitrary segments.
     #[cfg(test)]
     pub(super) fn from_segments_unchecked(segments: Vec<String>) -> Self {
-        Self { segments }
+        Self {
+            segments: segments.into_iter().map(Cow::Owned).collect(),
+        }
     }
 }
 
-impl fmt::Display for CanonicalPath {
+impl fmt::Display for CanonicalPath<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.segments.is_empty() {
             return f.write_str("/");
@@ -135,7 +139,7 @@ impl fmt::Display for CanonicalPath {
 ///
 /// `/` is the root (no segments). Anything else is split on raw `/`; each segment is decoded
 /// once and checked as described in the module documentation.
-pub fn canonicalize(raw_path: &str) -> Result<CanonicalPath, PathError> {
+pub fn canonicalize(raw_path: &str) -> Result<CanonicalPath<'_>, PathError> {
     if raw_path.len() > MAX_PATH_BYTES {
         return Err(PathError::TooLong);
     }
@@ -158,12 +162,17 @@ pub fn canonicalize(raw_path: &str) -> Result<CanonicalPath, PathError> {
     Ok(CanonicalPath { segments })
 }
 
-/// Decodes one raw segment exactly once, refusing anything ambiguous.
-fn decode_segment(raw: &str) -> Result<String, PathError> {
+/// Decodes one raw segment exactly once, refusing anything ambiguous. A segment without `%`
+/// decodes to itself and is borrowed; it passes the same checks in the same order.
+fn decode_segment(raw: &str) -> Result<Cow<'_, str>, PathError> {
     if raw.is_empty() {
         return Err(PathError::EmptySegment);
     }
     let bytes = raw.as_bytes();
+    if !bytes.contains(&b'%') {
+        bytes.iter().try_for_each(|&b| check_raw_byte(b))?;
+        return checked_text(raw).map(Cow::Borrowed);
+    }
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
@@ -185,6 +194,12 @@ fn decode_segment(raw: &str) -> Result<String, PathError> {
         }
     }
     let text = String::from_utf8(decoded).map_err(|_| PathError::NotUtf8)?;
+    checked_text(&text)?;
+    Ok(Cow::Owned(text))
+}
+
+/// The checks on a decoded segment's text: ASCII, and not a dot segment.
+fn checked_text(text: &str) -> Result<&str, PathError> {
     if !text.is_ascii() {
         return Err(PathError::NonAscii);
     }

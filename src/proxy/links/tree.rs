@@ -1,5 +1,7 @@
 //! kbgate's URLs of a page's other children, of space content and of attachment downloads.
 
+use std::fmt::Write as _;
+
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::ids::{ContentId, SpaceKey};
@@ -17,10 +19,19 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// `/download/attachments/{page}/{file}` with the file name escaped as one path segment: the
 /// same path below kbgate's base and below Confluence's context.
 pub(in crate::proxy) fn download_path(page: &ContentId, file_name: &str) -> String {
-    format!(
+    let mut path = String::with_capacity(64);
+    push_download_path(&mut path, page, file_name);
+    path
+}
+
+/// [`download_path`], appended to `out`.
+pub(in crate::proxy) fn push_download_path(out: &mut String, page: &ContentId, file_name: &str) {
+    // Writing to a String cannot fail.
+    let _ = write!(
+        out,
         "/download/attachments/{page}/{}",
         utf8_percent_encode(file_name, SEGMENT)
-    )
+    );
 }
 
 impl Links {
