@@ -5,8 +5,9 @@
 #   tests/perf/compare.sh [--rounds N] [--duration S] [--quick] [--keep] [--no-build] [--serve]
 #
 # Upstream nginx serves the fixtures (tests/perf/fixtures/gen.py) on CPU 1; the system under test
-# (nginx proxy_pass with upstream keep-alive, or kbgate) also runs on CPU 1 with one worker; wrk
-# and `kbgate loadtest` run alone on CPU 0. Configurations are interleaved over the rounds.
+# (nginx proxy_pass with upstream keep-alive, kbgate, or the floor: examples/hyper_pass.rs, a bare
+# hyper proxy that only compares the token) also runs on CPU 1 with one worker; wrk and
+# `kbgate loadtest` run alone on CPU 0. Configurations are interleaved over the rounds.
 # Output: a markdown table on stdout and in target/perf/compare.md, raw numbers in
 # target/perf/compare.json. Exit 1 when the correctness probe finds a leak, when a run sees a
 # non-2xx answer or a socket error, or when the fixed-rate pass reports a leak or errors.
@@ -14,7 +15,7 @@
 set -euo pipefail
 
 usage() {
-    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     cat <<'EOF'
 Options:
   --rounds N     interleaved rounds (default 3)
@@ -70,6 +71,8 @@ if [[ -n ${KBGATE_BIN:-} ]]; then
 else
     KBGATE=$REPO/target/release/kbgate
 fi
+# The floor row's bare hyper proxy (examples/hyper_pass.rs), built beside kbgate.
+HYPER_PASS=$REPO/target/release/examples/hyper_pass
 # No KBGATE_* override from the caller's environment may reach the servers.
 while read -r var; do unset "$var"; done < <(compgen -e | grep '^KBGATE_' || true)
 
@@ -82,6 +85,7 @@ ATTACHMENT='/wiki/download/attachments/1000000/manual.pdf'
 CONFIGS=(
     "direct-25|direct to upstream nginx, 25-result search|direct|$SEARCH25|nginx-25|-"
     "nginx-25|nginx proxy_pass, 25-result search|nginx|$SEARCH25|nginx-25|25"
+    "hyper-auth|hyper pass-through floor (no kbgate), attachment|hyper|$ATTACHMENT|nginx-25|-"
     "kbgate-auth|kbgate auth only, attachment of the same size|kbgate|$ATTACHMENT|nginx-25|25"
     "kbgate-filter-25|kbgate auth + filter, 25-result search|kbgate|$SEARCH25|nginx-25|25"
     "nginx-200|nginx proxy_pass, 200-result search|nginx|$SEARCH200|nginx-200|200"
@@ -181,15 +185,22 @@ install_tools() {
 build_kbgate() {
     if ((BUILD)); then
         log "cargo build --release --bin kbgate (reused when up to date)"
-        (cd "$REPO" && cargo build --release --bin kbgate -q) || die "release build failed"
+        (cd "$REPO" && cargo build --release --bin kbgate --example hyper_pass -q) ||
+            die "release build failed"
     fi
     [[ -x $KBGATE ]] || die "no kbgate binary at $KBGATE"
+    if [[ ! -x $HYPER_PASS ]]; then
+        log "no $HYPER_PASS (cargo build --release --example hyper_pass): the floor row is left out"
+        local keep=() line
+        for line in "${CONFIGS[@]}"; do [[ $line == hyper-* ]] || keep+=("$line"); done
+        CONFIGS=("${keep[@]}")
+    fi
 }
 
 free_ports() {
     python3 - <<'EOF'
 import socket
-socks = [socket.socket() for _ in range(4)]
+socks = [socket.socket() for _ in range(5)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))
@@ -229,6 +240,13 @@ start_proxy() {
     fill "$HERE/templates/proxy.nginx.conf" "$RUN/proxy" off >"$RUN/proxy.conf"
     start_bg "$RUN/proxy.log" "$SERVER_CPU" nginx -c "$RUN/proxy.conf" -p "$RUN/proxy" -e "$RUN/proxy/error.log"
     wait_ready "$STARTED" "$RUN/proxy.log" "http://127.0.0.1:$PROXY_PORT$SEARCH25"
+}
+
+# The floor: examples/hyper_pass.rs, a bare hyper proxy that only compares the bearer token.
+start_hyper() {
+    start_bg "$RUN/hyper.log" "$SERVER_CPU" "$HYPER_PASS" "$HYPER_PORT" "http://127.0.0.1:$UP_PORT" \
+        "Bearer $(cat "$FX/token")"
+    wait_ready "$STARTED" "$RUN/hyper.log" "http://127.0.0.1:$HYPER_PORT$ATTACHMENT" "$AUTH"
 }
 
 start_kbgate() {
@@ -321,6 +339,7 @@ run_config() {
     direct) base="http://127.0.0.1:$UP_PORT" ;;
     nginx) start_proxy; sut=$STARTED; base="http://127.0.0.1:$PROXY_PORT" ;;
     kbgate) start_kbgate; sut=$STARTED; base="http://127.0.0.1:$KB_PORT" ;;
+    hyper) start_hyper; sut=$STARTED; base="http://127.0.0.1:$HYPER_PORT" ;;
     esac
     measure "$dir" "$id" "$base$path" "$sut" 32
     if [[ $group != - ]]; then
@@ -351,7 +370,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 
 rm -rf "$FX" "$RUN" "$RAW"
 mkdir -p "$FX" "$RUN" "$RAW"
-read -r UP_PORT PROXY_PORT KB_PORT KB_ADMIN_PORT < <(free_ports)
+read -r UP_PORT PROXY_PORT KB_PORT KB_ADMIN_PORT HYPER_PORT < <(free_ports)
 log "ports: upstream $UP_PORT, nginx proxy $PROXY_PORT, kbgate $KB_PORT (admin $KB_ADMIN_PORT)"
 
 python3 "$HERE/fixtures/gen.py" "$FX"
