@@ -252,7 +252,11 @@ impl Verifier {
     }
 
     /// Verifies the request's bearer token and returns who it names.
-    pub async fn authenticate(&self, headers: &http::HeaderMap) -> Result<Identity, AuthError> {
+    /// The identity is shared with the token cache (a cache hit copies nothing).
+    pub async fn authenticate(
+        &self,
+        headers: &http::HeaderMap,
+    ) -> Result<Arc<Identity>, AuthError> {
         let parts = token::bearer(headers, self.max_header_bytes)?;
         let digest = cache::digest(parts.token);
         if let Some((identity, binding)) = self.cache.get(&digest).await {
@@ -310,7 +314,7 @@ impl Verifier {
         } else {
             claims.email
         };
-        let identity = Identity {
+        let identity = Arc::new(Identity {
             issuer: issuer.name.clone(),
             subject,
             email,
@@ -318,9 +322,9 @@ impl Verifier {
             groups: claims.groups,
             groups_overage: claims.groups_overage,
             group_orgs: None,
-        };
+        });
         self.cache
-            .insert(digest, identity.clone(), binding, exp)
+            .insert(digest, Arc::clone(&identity), binding, exp)
             .await;
         Ok(identity)
     }

@@ -30,6 +30,7 @@ mod redirect;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, Request, Response};
@@ -197,11 +198,11 @@ impl Login {
 
 /// Step 1 of the proxy: the bearer token when an `Authorization` header is sent, else a valid
 /// session cookie, else [`AuthError::Missing`] (an invalid session counts as none).
-pub async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Identity, AuthError> {
+pub async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Arc<Identity>, AuthError> {
     if !headers.contains_key(http::header::AUTHORIZATION) {
         if let Some(login) = &app.login {
             match login.session(headers).await {
-                Ok(identity) => return Ok(identity),
+                Ok(identity) => return Ok(Arc::new(identity)),
                 Err(SessionError::Cookie(CookieError::Missing)) => {}
                 Err(e) => tracing::debug!(reason = %e, "session refused"),
             }

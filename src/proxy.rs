@@ -380,6 +380,9 @@ async fn labels(
     })
 }
 
+/// Most items [`decide`] reserves room for from an iterator's own estimate.
+const MAX_DECISIONS_RESERVED: usize = 1024;
+
 /// Visibility of every content id a response mentions.
 struct Decisions(IdMap<Visibility>);
 
@@ -398,7 +401,10 @@ async fn decide<'m>(
     referenced: &[ContentId],
     request_id: &str,
 ) -> Decisions {
-    let mut decisions = IdMap::default();
+    // Room for every id up front: growing the map rehashed it four times per search.
+    let (low, high) = described.size_hint();
+    let room = high.unwrap_or(low).min(MAX_DECISIONS_RESERVED) + referenced.len();
+    let mut decisions = IdMap::with_capacity_and_hasher(room, Default::default());
     for meta in described {
         let visibility = app.decide(orgs, meta);
         app.metadata.remember(meta).await;

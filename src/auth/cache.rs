@@ -92,7 +92,7 @@ impl TokenCache {
 
     /// The identity of a token verified earlier, and the key that verified it, if it is cached
     /// and not yet expired.
-    pub async fn get(&self, key: &TokenDigest) -> Option<(Identity, Option<Arc<KeyBinding>>)> {
+    pub async fn get(&self, key: &TokenDigest) -> Option<(Arc<Identity>, Option<Arc<KeyBinding>>)> {
         let entry = self
             .inner
             .get(key)
@@ -100,14 +100,14 @@ impl TokenCache {
             .filter(|entry| unix_now() < entry.exp);
         self.lookups.record(entry.is_some());
         let entry = entry?;
-        Some((Identity::clone(&entry.identity), entry.binding))
+        Some((entry.identity, entry.binding))
     }
 
     /// Remembers a verified token until its `exp` (no-op when it is already due).
     pub async fn insert(
         &self,
         key: TokenDigest,
-        identity: Identity,
+        identity: Arc<Identity>,
         binding: Option<KeyBinding>,
         exp: u64,
     ) {
@@ -118,7 +118,7 @@ impl TokenCache {
             .insert(
                 key,
                 Entry {
-                    identity: Arc::new(identity),
+                    identity,
                     binding: binding.map(Arc::new),
                     exp,
                 },
@@ -155,7 +155,7 @@ mod tests {
     #[tokio::test]
     async fn an_expired_token_is_never_served_from_the_cache() {
         let cache = TokenCache::new(10);
-        let identity = Identity {
+        let identity = Arc::new(Identity {
             issuer: "i".into(),
             subject: "s".into(),
             email: None,
@@ -163,7 +163,7 @@ mod tests {
             groups: vec![],
             groups_overage: false,
             group_orgs: None,
-        };
+        });
         cache
             .insert(digest("expired"), identity.clone(), None, unix_now() - 1)
             .await;

@@ -137,11 +137,11 @@ pub(super) fn raw_header(value: &str) -> HeaderMap {
     headers
 }
 
-pub(super) fn malformed(reason: MalformedReason) -> Result<Identity, AuthError> {
+pub(super) fn malformed(reason: MalformedReason) -> Result<Arc<Identity>, AuthError> {
     Err(AuthError::Malformed(reason))
 }
 
-pub(super) fn rejected(reason: RejectReason) -> Result<Identity, AuthError> {
+pub(super) fn rejected(reason: RejectReason) -> Result<Arc<Identity>, AuthError> {
     Err(AuthError::Rejected(reason))
 }
 

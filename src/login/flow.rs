@@ -413,6 +413,7 @@ pub async fn callback<B>(
         .authenticate(&headers)
         .await
         .map_err(LoginError::IdToken)?;
+    let identity = std::sync::Arc::unwrap_or_clone(identity);
     if identity.issuer != s.issuer {
         return Err(LoginError::WrongIssuer);
     }

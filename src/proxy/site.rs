@@ -8,6 +8,8 @@
 //!
 //! Deliberately not here: HTML, sessions, or parsing the filtered JSON (the portal does).
 
+use std::sync::Arc;
+
 use http::{HeaderMap, Method, Uri};
 
 use super::body_rewrite::BodyMode;
@@ -21,7 +23,7 @@ use crate::policy::OrgSet;
 use crate::route::{self, Route, RouteError};
 
 /// Steps 1–2 for a site page: who is asking (bearer token or session) and their organizations.
-pub async fn caller(app: &App, headers: &HeaderMap) -> Result<(Identity, OrgSet), ProxyError> {
+pub async fn caller(app: &App, headers: &HeaderMap) -> Result<(Arc<Identity>, OrgSet), ProxyError> {
     let identity = crate::login::authenticate(app, headers).await?;
     let orgs = resolve_orgs(app, &identity).await?;
     Ok((identity, orgs))
