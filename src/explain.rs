@@ -156,8 +156,8 @@ mod tests {
         let meta = ItemMeta {
             id: ContentId::new("200001").unwrap(),
             space: Some(SpaceKey::new("KB").unwrap()),
-            labels: Labels::Complete(vec!["org-acme".into(), "vpn".into()]),
-            ancestors: Ancestors::Known(vec![ContentId::new("200000").unwrap()]),
+            labels: Labels::Complete(smallvec::smallvec!["org-acme".into(), "vpn".into()]),
+            ancestors: Ancestors::Known(smallvec::smallvec![ContentId::new("200000").unwrap()]),
         };
         let text = describe(&policy, &OrgSet::new([org("acme")]), &meta);
         assert!(text.contains("org-acme (organization acme)"), "{text}");
@@ -171,7 +171,7 @@ mod tests {
         let text = describe(&policy, &OrgSet::new([org("acme"), org("initech")]), &meta);
         assert!(text.contains("HIDDEN"), "{text}");
         let shared_with_initech = ItemMeta {
-            labels: Labels::Complete(vec!["org-acme".into(), "org-initech".into()]),
+            labels: Labels::Complete(smallvec::smallvec!["org-acme".into(), "org-initech".into()]),
             ..meta
         };
         let text = describe(

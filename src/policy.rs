@@ -62,11 +62,18 @@ impl OrgSet {
     }
 }
 
+/// An item's label names. Most items have a few: those are held inline (no allocation per
+/// search result).
+pub type LabelNames = smallvec::SmallVec<[compact_str::CompactString; 4]>;
+
+/// An item's ancestor ids, root first; inline up to the usual depth of a KB.
+pub type AncestorIds = smallvec::SmallVec<[ContentId; 4]>;
+
 /// An item's labels, or the knowledge that kbgate did not see all of them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Labels {
     /// Every label of the item (names only, e.g. `org-acme`).
-    Complete(Vec<compact_str::CompactString>),
+    Complete(LabelNames),
     /// Some labels were not returned (paging, expansion missing): decide nothing from them.
     Incomplete,
 }
@@ -75,7 +82,7 @@ pub enum Labels {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Ancestors {
     /// All ancestors, root first. Empty for top-level pages and blog posts.
-    Known(Vec<ContentId>),
+    Known(AncestorIds),
     /// The ancestor chain was not returned.
     Unknown,
 }

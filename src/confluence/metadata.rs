@@ -339,8 +339,8 @@ mod tests {
         ItemMeta {
             id: ContentId::new("42").unwrap(),
             space: SpaceKey::new("KB").ok(),
-            labels: Labels::Complete(vec![label.into()]),
-            ancestors: Ancestors::Known(vec![ContentId::new("1").unwrap()]),
+            labels: Labels::Complete(smallvec::smallvec![label.into()]),
+            ancestors: Ancestors::Known(smallvec::smallvec![ContentId::new("1").unwrap()]),
         }
     }
 

@@ -20,7 +20,7 @@
 //! `descendants` and `container` from its own decided answers).
 
 use crate::ids::{ContentId, SpaceKey};
-use crate::policy::{Ancestors, ItemMeta, Labels};
+use crate::policy::{AncestorIds, Ancestors, ItemMeta, Labels};
 
 use super::labels::scan_metadata;
 
@@ -234,10 +234,10 @@ fn scan_space(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<Option<SpaceKey>
     Ok(space)
 }
 
-fn scan_ancestors(cur: &mut Cursor<'_>, plan: &mut Plan<'_>, item: u32) -> Res<Vec<ContentId>> {
+fn scan_ancestors(cur: &mut Cursor<'_>, plan: &mut Plan<'_>, item: u32) -> Res<AncestorIds> {
     cur.expect_array("ancestors is not an array")?;
     plan.push(Op::Open(b'['));
-    let mut ids = Vec::new();
+    let mut ids = AncestorIds::new();
     let mut first = true;
     while cur.next_elem(&mut first)? {
         let index =

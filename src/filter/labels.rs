@@ -9,7 +9,7 @@
 //! The plan keeps `metadata` with only `labels` inside, and in it `results`, `start`, `limit`,
 //! `size` (label `_links` and every other metadata member are dropped).
 
-use crate::policy::Labels;
+use crate::policy::{LabelNames, Labels};
 
 use super::json::Cursor;
 use super::plan::{Op, Plan};
@@ -84,9 +84,9 @@ fn scan_labels(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<Labels> {
     })
 }
 
-fn scan_label_results(cur: &mut Cursor<'_>) -> Res<Vec<compact_str::CompactString>> {
+fn scan_label_results(cur: &mut Cursor<'_>) -> Res<LabelNames> {
     cur.expect_array("label results is not an array")?;
-    let mut names = Vec::new();
+    let mut names = LabelNames::new();
     let mut first = true;
     while cur.next_elem(&mut first)? {
         cur.expect_object("label is not an object")?;

@@ -80,7 +80,7 @@ fn scan_content_inner(body: &[u8]) -> Res<ContentScan> {
         .into_meta()
         .ok_or(FilterError::Shape("content has no usable id"))?;
     let mut refs = match &meta.ancestors {
-        Ancestors::Known(ids) => ids.clone(),
+        Ancestors::Known(ids) => ids.to_vec(),
         Ancestors::Unknown => Vec::new(),
     };
     refs.sort_unstable();

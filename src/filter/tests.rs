@@ -323,7 +323,7 @@ fn labels_are_complete_only_when_every_label_was_returned() {
     let mut item = Item::page("1", "x");
     item.labels = vec!["org-acme".into(), "how-to".into()];
     let scan = scan_search(&search_body(std::slice::from_ref(&item), None, false, LEAK)).unwrap();
-    let want = Labels::Complete(vec!["org-acme".into(), "how-to".into()]);
+    let want = Labels::Complete(smallvec::smallvec!["org-acme".into(), "how-to".into()]);
     assert_eq!(scan.results()[0].meta().unwrap().labels, want);
 
     item.labels_complete = false;
@@ -337,7 +337,7 @@ fn labels_are_complete_only_when_every_label_was_returned() {
     let a = r#"{"name":"a"}"#;
     assert_eq!(
         labels(&format!(r#"{{"results":[{a}],"size":1}}"#)).unwrap(),
-        Labels::Complete(vec!["a".into()])
+        Labels::Complete(smallvec::smallvec!["a".into()])
     );
     assert_eq!(
         labels(&format!(r#"{{"results":[{a}],"size":1,"limit":1}}"#)).unwrap(),
@@ -371,7 +371,7 @@ fn escaped_label_names_are_decoded() {
     let scan = scan_content(body).unwrap();
     assert_eq!(
         scan.meta().labels,
-        Labels::Complete(vec!["org-acme".into()])
+        Labels::Complete(smallvec::smallvec!["org-acme".into()])
     );
 }
 

@@ -97,8 +97,8 @@ mod tests {
         ItemMeta {
             id: ContentId::new(id).unwrap(),
             space: None,
-            labels: Labels::Complete(vec![label.into()]),
-            ancestors: Ancestors::Known(vec![]),
+            labels: Labels::Complete(smallvec::smallvec![label.into()]),
+            ancestors: Ancestors::Known(smallvec::smallvec![]),
         }
     }
 

@@ -62,7 +62,7 @@ pub(super) async fn single(
         None
     };
     if q.include_labels {
-        let names: Vec<compact_str::CompactString> = match &fetched {
+        let names: crate::policy::LabelNames = match &fetched {
             Some(pages) => pages
                 .iter()
                 .flat_map(|(scan, _)| scan.items().iter().filter_map(|l| l.name()))
