@@ -35,7 +35,10 @@ PARTS = [
     ("response writes to the customer (hyper, syscall, loopback TCP)", 0,
      [[r"IdleTimeoutIo<S> as tokio::io::async_write::AsyncWrite>::poll_write_vectored$"]]),
     ("upstream connection task (hyper client, its syscalls)", 0,
-     [[r"^<hyper::client::conn::http1::upgrades::UpgradeableConnection"]]),
+     # hyper-util spawns the connection inside a `futures_util` Map; depending on inlining the
+     # connection's own frame is or is not in the stack, the Map's always is.
+     [[r"^<hyper::client::conn::http1::upgrades::UpgradeableConnection",
+       r"^<futures_util::future::future::Map<Fut,F> as core::future::future::Future>::poll$"]]),
 ]
 ALLOCATOR = {"malloc", "_int_malloc", "_int_free", "cfree@GLIBC_2.2.5", "free", "realloc",
              "_int_realloc", "malloc_consolidate", "unlink_chunk.constprop.0", "__libc_free",
