@@ -63,13 +63,33 @@ fn config_text(
 }
 
 async fn serve(sim: &SimHandle, name: &str, extra: &str) -> Served {
+    serve_on(sim, name, extra, Cpus::All).await
+}
+
+/// Which CPUs the `kbgate serve` process may use.
+#[derive(Clone, Copy, PartialEq)]
+enum Cpus {
+    All,
+    /// Pinned to CPU 0 with `taskset`: kbgate then runs its single-threaded runtime.
+    One,
+}
+
+async fn serve_on(sim: &SimHandle, name: &str, extra: &str, cpus: Cpus) -> Served {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("ops-{name}"));
     std::fs::create_dir_all(&dir).unwrap();
     let (addr, admin) = (free_port(), free_port());
     let config = dir.join("kbgate.toml");
     std::fs::write(&config, config_text(sim, addr, admin, true, extra)).unwrap();
     let log = dir.join("kbgate.log");
-    let child = Command::new(env!("CARGO_BIN_EXE_kbgate"))
+    let mut command = match cpus {
+        Cpus::All => Command::new(env!("CARGO_BIN_EXE_kbgate")),
+        Cpus::One => {
+            let mut c = Command::new("taskset");
+            c.args(["-c", "0", env!("CARGO_BIN_EXE_kbgate")]);
+            c
+        }
+    };
+    let child = command
         .args(["serve", "--config"])
         .arg(&config)
         .envs(kbgate::demo::process_env(
@@ -240,8 +260,26 @@ async fn reloads_valid_and_invalid_configurations_under_load_without_failing_a_r
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_every_in_flight_request_finish() {
+    sigterm_story("sigterm", Cpus::All).await;
+}
+
+/// The same story for a process that may use one CPU: it serves on its single-threaded runtime
+/// (and says so when it starts), and SIGTERM still lets every request finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_one_cpu_kbgate_runs_one_thread_and_sigterm_still_drains() {
+    let served = sigterm_story("sigterm-one-cpu", Cpus::One).await;
+    let log = std::fs::read_to_string(&served.log).unwrap();
+    assert!(
+        log.contains("one thread (one CPU available)"),
+        "the startup line names the runtime:\n{log}"
+    );
+}
+
+/// Twenty requests in flight when SIGTERM comes all finish with 200, then kbgate exits 0 and
+/// accepts no new connection. Returns the exited process (its log stays readable).
+async fn sigterm_story(name: &str, cpus: Cpus) -> Served {
     let sim = start_sim().await;
-    let served = serve(&sim, "sigterm", "").await;
+    let served = serve_on(&sim, name, "", cpus).await;
     let auth = format!("Bearer {}", token(&sim, "alice"));
     // Every upstream answer takes 1.5 s, so the requests are in flight when SIGTERM comes.
     sim.set_fault(Some(Fault::Delay(Duration::from_millis(1500))));
@@ -279,6 +317,7 @@ async fn sigterm_lets_every_in_flight_request_finish() {
     );
     eprintln!("SIGTERM: 20/20 in-flight requests completed, exit 0");
     sim.shutdown();
+    exited.1
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
