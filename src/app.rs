@@ -214,7 +214,7 @@ impl App {
                 return (resp, "login");
             }
         }
-        match crate::portal::site::claim(self, &req, &request_id) {
+        match site::claim(self, &req, &request_id) {
             Some(Claim::Ready(resp)) => return (resp, "site"),
             Some(Claim::Page(site, page)) => {
                 let resp = Box::pin(site::page(self, site, &req, page, &request_id)).await;
