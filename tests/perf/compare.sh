@@ -71,6 +71,8 @@ if [[ -n ${KBGATE_BIN:-} ]]; then
 else
     KBGATE=$REPO/target/release/kbgate
 fi
+# kbgate's allocator settings, the same as deploy/Dockerfile's.
+ALLOCATOR_TUNABLES=glibc.malloc.trim_threshold=8388608:glibc.malloc.mmap_threshold=4194304
 # The floor row's bare hyper proxy (examples/hyper_pass.rs), built beside kbgate.
 HYPER_PASS=$REPO/target/release/examples/hyper_pass
 # No KBGATE_* override from the caller's environment may reach the servers.
@@ -251,8 +253,9 @@ start_hyper() {
 
 start_kbgate() {
     # tokio sizes its worker pool from the affinity mask: pinned to one CPU, one worker.
+    # GLIBC_TUNABLES: as the container image and the systemd unit set it (README, Operations).
     start_bg "$RUN/kbgate.log" "$SERVER_CPU" env KBGATE_CONFLUENCE_TOKEN=perf-dummy-token \
-        "$KBGATE" serve --config "$RUN/kbgate.toml"
+        GLIBC_TUNABLES="$ALLOCATOR_TUNABLES" "$KBGATE" serve --config "$RUN/kbgate.toml"
     wait_ready "$STARTED" "$RUN/kbgate.log" "http://127.0.0.1:$KB_PORT$SEARCH25" "$AUTH"
 }
 
