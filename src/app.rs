@@ -210,9 +210,8 @@ impl App {
         }
         // The login and site futures are built (and boxed) only for their own paths.
         if crate::login::owns(req.uri().path()) {
-            if let Some(resp) = Box::pin(crate::login::route(self, &req, &request_id)).await {
-                return (resp, "login");
-            }
+            let resp = Box::pin(crate::login::route(self, &req, &request_id)).await;
+            return (resp, "login");
         }
         match site::claim(self, &req, &request_id) {
             Some(Claim::Ready(resp)) => return (resp, "site"),
@@ -306,7 +305,7 @@ fn log_error(err: &ProxyError, latency_ms: f64) {
 fn request_id<B>(req: &Request<B>) -> String {
     let given = req
         .headers()
-        .get("x-request-id")
+        .get(response::X_REQUEST_ID)
         .and_then(|v| v.to_str().ok());
     match given {
         Some(id)

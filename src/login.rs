@@ -240,27 +240,24 @@ pub fn login_location(target: &str) -> String {
     format!("{LOGIN_PATH}?rd={rd}")
 }
 
-/// Whether `path` is one of the login flow's (the caller need not build [`route`]'s future
-/// for any other).
+/// Whether `path` is one of the login flow's (the caller builds [`route`]'s future only for
+/// those).
 pub fn owns(path: &str) -> bool {
     matches!(path, LOGIN_PATH | CALLBACK_PATH | LOGOUT_PATH)
 }
 
-/// Answers the login routes; `None` for every other path.
-pub async fn route<B>(app: &App, req: &Request<B>, request_id: &str) -> Option<Response<Body>> {
+/// Answers a login route ([`owns`]); any other path is not found.
+pub async fn route<B>(app: &App, req: &Request<B>, request_id: &str) -> Response<Body> {
     let path = req.uri().path();
-    if !owns(path) {
-        return None;
-    }
-    let Some(login) = &app.login else {
-        return Some(response::not_found(request_id));
+    let Some(login) = app.login.as_ref().filter(|_| owns(path)) else {
+        return response::not_found(request_id);
     };
     let result = match path {
         LOGIN_PATH => flow::start(app, login, req, request_id).await,
         CALLBACK_PATH => flow::callback(app, login, req, request_id).await,
         _ => flow::logout(app, login, req, request_id).await,
     };
-    Some(match result {
+    match result {
         Ok(resp) => {
             tracing::info!(
                 id = %request_id,
@@ -279,7 +276,7 @@ pub async fn route<B>(app: &App, req: &Request<B>, request_id: &str) -> Option<R
             }
             err.page(request_id)
         }
-    })
+    }
 }
 
 pub use flow::LoginError;

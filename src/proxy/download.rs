@@ -111,10 +111,7 @@ pub async fn by_id(
 /// `{context}/download/attachments/{page}/{file}[?version=N]` — the context is `/wiki` on Cloud
 /// and empty on Data Center.
 fn upstream_path(api_prefix: &str, q: &DownloadQuery) -> String {
-    let context = api_prefix.strip_suffix("/rest/api").unwrap_or("");
-    let mut path = String::with_capacity(96);
-    path.push_str(context);
-    super::links::push_download_path(&mut path, &q.page, &q.file_name);
+    let mut path = super::links::site_download_path(api_prefix, &q.page, &q.file_name);
     if let Some(version) = q.version {
         // Writing to a String cannot fail.
         let _ = write!(path, "?version={version}");

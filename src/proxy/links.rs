@@ -5,7 +5,7 @@
 
 mod tree;
 
-pub(super) use tree::{download_path, push_download_path};
+pub(super) use tree::site_download_path;
 
 use crate::ids::{ContentId, SpaceKey};
 use crate::route::{ContentListQuery, ContentQuery, LabelsQuery, ListExpand};

@@ -74,8 +74,7 @@ pub fn api_prefix(app: &App) -> &'static str {
 /// kbgate's path of an attachment download (served by the download route, which decides the
 /// page first), relative to the site's origin.
 pub fn download_url(app: &App, page: &ContentId, file_name: &str) -> String {
-    let context = api_prefix(app).strip_suffix("/rest/api").unwrap_or("");
-    format!("{context}{}", super::links::download_path(page, file_name))
+    super::links::site_download_path(api_prefix(app), page, file_name)
 }
 
 /// The home page of the KB space `key` if the caller may see the space and its home page;

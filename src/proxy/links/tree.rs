@@ -18,14 +18,27 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 
 /// `/download/attachments/{page}/{file}` with the file name escaped as one path segment: the
 /// same path below kbgate's base and below Confluence's context.
-pub(in crate::proxy) fn download_path(page: &ContentId, file_name: &str) -> String {
+fn download_path(page: &ContentId, file_name: &str) -> String {
     let mut path = String::with_capacity(64);
-    push_download_path(&mut path, page, file_name);
+    write_download_path(&mut path, page, file_name);
     path
 }
 
-/// [`download_path`], appended to `out`.
-pub(in crate::proxy) fn push_download_path(out: &mut String, page: &ContentId, file_name: &str) {
+/// [`download_path`] below the site's context (`/wiki` on Cloud, empty on Data Center), which
+/// `api_prefix` (`/wiki/rest/api` or `/rest/api`) starts with.
+pub(in crate::proxy) fn site_download_path(
+    api_prefix: &str,
+    page: &ContentId,
+    file_name: &str,
+) -> String {
+    let context = api_prefix.strip_suffix("/rest/api").unwrap_or("");
+    let mut path = String::with_capacity(96);
+    path.push_str(context);
+    write_download_path(&mut path, page, file_name);
+    path
+}
+
+fn write_download_path(out: &mut String, page: &ContentId, file_name: &str) {
     // Writing to a String cannot fail.
     let _ = write!(
         out,
