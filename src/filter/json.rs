@@ -427,6 +427,17 @@ impl<'a> Cursor<'a> {
     /// The caller must consume exactly one value after each key.
     #[inline(always)]
     pub fn next_key(&mut self, first: &mut bool) -> Res<Option<Str>> {
+        // Compact JSON (what Confluence sends) has `,"key":` with nothing in between: read it
+        // without the whitespace checks. Anything else takes the general path below.
+        if !*first && self.b.get(self.pos..self.pos + 2) == Some(b",\"") {
+            self.pos += 1;
+            let key = self.string_here()?;
+            if self.b.get(self.pos) == Some(&b':') {
+                self.pos += 1;
+                return Ok(Some(key));
+            }
+            return self.colon_after(key);
+        }
         let c = self.peek()?;
         // A `}` right after a `,` cannot reach here: the `,` branch below reads a key at once.
         if c == b'}' {
@@ -441,6 +452,12 @@ impl<'a> Cursor<'a> {
             return Err(self.err(SyntaxKind::ExpectedCommaOrEnd));
         }
         let key = self.string()?;
+        self.colon_after(key)
+    }
+
+    /// Consumes the `:` (after whitespace) that follows `key`.
+    #[inline(always)]
+    fn colon_after(&mut self, key: Str) -> Res<Option<Str>> {
         if self.peek()? != b':' {
             return Err(self.err(SyntaxKind::ExpectedColon));
         }
