@@ -7,16 +7,20 @@
 //! any span covering a whole value is valid JSON on its own. It hands out byte spans, never
 //! copies, and decodes a string only when asked (and allocates only when it holds escapes).
 //!
-//! Duplicate-key detection lives in `keys.rs` and the typed value readers in `expect.rs`; the
-//! cursor hands both the bytes they need.
+//! Duplicate-key detection lives in `keys.rs`, the typed value readers in `expect.rs` and escape
+//! decoding in `json/decode.rs`; the cursor hands them the bytes they need.
 //!
 //! What it deliberately does not do: build values, know any Confluence shape, or accept any JSON
 //! extension (comments, `NaN`, trailing commas, single quotes).
 
 use std::borrow::Cow;
 
+mod decode;
+
 use super::keys::{KeySet, KeyTracker};
 use super::{FilterError, Res, SyntaxError, SyntaxKind};
+pub(super) use decode::decode_token;
+use decode::{bad_escape, decode_inner, hex4};
 
 /// The deepest nesting of objects and arrays accepted (the top-level value is depth 1).
 pub(super) const MAX_DEPTH: u32 = 64;
@@ -87,15 +91,6 @@ pub(super) fn specials(w: u64) -> u64 {
     let zero_backslash = backslash.wrapping_sub(ONES) & !backslash;
     let control = w.wrapping_sub(ONES * 0x20) & !w;
     (zero_quote | zero_backslash | control) & HIGHS
-}
-
-fn hex4(b: &[u8], at: usize) -> Option<u32> {
-    let digits = b.get(at..at + 4)?;
-    let mut v = 0u32;
-    for &d in digits {
-        v = v * 16 + char::from(d).to_digit(16)?;
-    }
-    Some(v)
 }
 
 impl<'a> Cursor<'a> {
@@ -502,62 +497,4 @@ pub(super) fn utf8(bytes: &[u8]) -> Res<&str> {
             Ok(_) => FilterError::Shape("body is not UTF-8"),
         })),
     }
-}
-
-/// The error for a string token that cannot be decoded.
-fn bad_escape(s: Str) -> FilterError {
-    FilterError::Syntax(SyntaxError {
-        kind: SyntaxKind::BadEscape,
-        offset: s.span.start(),
-    })
-}
-
-/// The decoded text of string token `s` of `body`, checking only the token's own bytes: for a
-/// token kept from an earlier scan, without validating the whole body again.
-pub(super) fn decode_token(body: &[u8], s: Str) -> Res<Cow<'_, str>> {
-    let inner = body
-        .get(s.span.start() + 1..s.span.end().saturating_sub(1))
-        .ok_or_else(|| bad_escape(s))?;
-    let inner = utf8(inner)?;
-    decode_inner(inner, s)
-}
-
-/// Decodes the text between the quotes of token `s`; borrowed unless it holds escapes.
-fn decode_inner(inner: &str, s: Str) -> Res<Cow<'_, str>> {
-    let bad = || bad_escape(s);
-    if !s.escaped {
-        return Ok(Cow::Borrowed(inner));
-    }
-    let mut out = String::with_capacity(inner.len());
-    let mut rest = inner;
-    while let Some(at) = rest.find('\\') {
-        let (plain, tail) = rest.split_at(at);
-        out.push_str(plain);
-        let tb = tail.as_bytes();
-        let (ch, used) = match tb.get(1).copied() {
-            Some(b'"') => ('"', 2),
-            Some(b'\\') => ('\\', 2),
-            Some(b'/') => ('/', 2),
-            Some(b'b') => ('\u{8}', 2),
-            Some(b'f') => ('\u{c}', 2),
-            Some(b'n') => ('\n', 2),
-            Some(b'r') => ('\r', 2),
-            Some(b't') => ('\t', 2),
-            Some(b'u') => {
-                let hi = hex4(tb, 2).ok_or_else(bad)?;
-                if (0xD800..0xDC00).contains(&hi) {
-                    let lo = hex4(tb, 8).ok_or_else(bad)?;
-                    let cp = 0x10000 + ((hi - 0xD800) << 10) + lo.wrapping_sub(0xDC00);
-                    (char::from_u32(cp).ok_or_else(bad)?, 12)
-                } else {
-                    (char::from_u32(hi).ok_or_else(bad)?, 6)
-                }
-            }
-            _ => return Err(Box::new(bad())),
-        };
-        out.push(ch);
-        rest = tail.get(used..).ok_or_else(bad)?;
-    }
-    out.push_str(rest);
-    Ok(Cow::Owned(out))
 }

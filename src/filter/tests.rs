@@ -450,7 +450,8 @@ fn whitespace_and_key_order_do_not_matter() {
 #[test]
 fn keys_read_the_same_with_whitespace_around_every_separator() {
     // The compact `,"key":` form takes a fast path; every other spacing takes the general one.
-    let compact = br#"{"results":[{"title":"t","content":{"type":"page","id":"9"}}],"start":0,"limit":5}"#;
+    let compact =
+        br#"{"results":[{"title":"t","content":{"type":"page","id":"9"}}],"start":0,"limit":5}"#;
     let spaced = b"{\"results\":[{\"title\":\"t\",\"content\" :{\"type\"\t: \"page\", \"id\"\n:\"9\"}}] ,\"start\" :0,\r\"limit\":5 }";
     for body in [&compact[..], &spaced[..]] {
         let (rendered, v) = search_for(body, &["9"]);
@@ -458,9 +459,18 @@ fn keys_read_the_same_with_whitespace_around_every_separator() {
         assert_eq!(v["results"][0]["content"]["id"], "9");
         assert_eq!(v["limit"], 5);
     }
-    for bad in [&br#"{"a":1,"b"2}"#[..], br#"{"a":1,"b" 2}"#, br#"{"a":1,"b""#, br#"{"a":1,"b"#] {
+    for bad in [
+        &br#"{"a":1,"b"2}"#[..],
+        br#"{"a":1,"b" 2}"#,
+        br#"{"a":1,"b""#,
+        br#"{"a":1,"b"#,
+    ] {
         let mut cur = json::Cursor::new(bad).unwrap();
-        assert!(cur.skip_value().is_err(), "{}", String::from_utf8_lossy(bad));
+        assert!(
+            cur.skip_value().is_err(),
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
     }
 }
 
