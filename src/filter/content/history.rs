@@ -2,9 +2,9 @@
 //! kept, the people in them without their links, and everything that names other content or
 //! Confluence's own URLs is dropped (threats R11).
 
-use super::super::json::Cursor;
-use super::super::plan::{Op, Plan};
-use super::super::Res;
+use crate::filter::json::Cursor;
+use crate::filter::plan::{Op, Plan};
+use crate::filter::Res;
 
 /// Keeps a version summary minus `content`, `_expandable`, `collaborators` and `_links`; its
 /// author (`by`) without the author's own links.

@@ -2,8 +2,8 @@
 
 use std::borrow::Cow;
 
-use super::super::{FilterError, Res, SyntaxError, SyntaxKind};
 use super::{utf8, Str};
+use crate::filter::{FilterError, Res, SyntaxError, SyntaxKind};
 
 /// The value of the four hex digits at `b[at..at + 4]`, if they are four hex digits.
 pub(super) fn hex4(b: &[u8], at: usize) -> Option<u32> {
