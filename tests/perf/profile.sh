@@ -10,7 +10,8 @@
 # `--config nginx-25` or `nginx-attachment` records the nginx proxy instead (only its kernel, user
 # space and allocator shares apply), for the same split of the plain proxy's cost.
 #
-# Output: a markdown table on stdout and in target/perf/profile-CONFIG.md; the raw recording in
+# Output: a markdown table on stdout and in target/perf/profile-CONFIG.md, then the system calls
+# per request (counted on tracepoints over a second 6 s run); the raw recording in
 # target/perf/profile-CONFIG.data (`perf report -i` it for the whole call graph). Installs
 # Debian's linux-perf when `perf` is missing. Every process started here is stopped on exit.
 set -euo pipefail
@@ -21,7 +22,7 @@ while (($#)); do
     case "$1" in
     --config) CONFIG=${2:?--config needs a name}; shift 2 ;;
     --duration) DURATION=${2:?--duration needs seconds}; DURATION=${DURATION%s}; shift 2 ;;
-    -h | --help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "profile.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -91,4 +92,34 @@ perf report -i "$data" --children --sort sym -g none --stdio 2>/dev/null >"$OUT/
 perf report -i "$data" --no-children --sort dso,sym -g none --stdio 2>/dev/null >"$OUT/profile-$CONFIG.self.txt"
 python3 "$HERE/profile_report.py" "$CONFIG" "$us_per_req" "$requests" \
     "$OUT/profile-$CONFIG.children.txt" "$OUT/profile-$CONFIG.self.txt" | tee "$OUT/profile-$CONFIG.md"
+
+# System calls per request, counted on tracepoints (exact, not sampled) over a separate 6 s run:
+# whether the kernel's share comes from more calls or from dearer ones.
+calls=(writev write sendto sendmsg recvfrom read readv recvmsg epoll_wait epoll_pwait
+    epoll_pwait2 epoll_ctl futex sched_yield)
+known=$(perf list 'syscalls:sys_enter_*' 2>/dev/null)
+events=()
+for c in "${calls[@]}"; do
+    grep -q "syscalls:sys_enter_$c " <<<"$known" && events+=("syscalls:sys_enter_$c")
+done
+if ((${#events[@]})); then
+    counts="$OUT/profile-$CONFIG.syscalls.csv"
+    perf stat -x, -e "$(IFS=,; echo "${events[*]}")" -p "$sut" -o "$counts" -- sleep 7 &
+    stat_pid=$!
+    sleep 0.5
+    on_client wrk -t1 -c32 -d6s -H "$auth" "$url" >"$OUT/profile-$CONFIG.syscalls.wrk"
+    wait "$stat_pid" || die "perf stat failed: see $counts"
+    requests=$(awk '/requests in/ { print $1 }' "$OUT/profile-$CONFIG.syscalls.wrk")
+    {
+        echo
+        echo "System calls per request ($requests requests, \`perf stat\` on syscall tracepoints):"
+        echo
+        echo "| system call | per request |"
+        echo "|---|---|"
+        awk -F, -v n="$requests" '$3 ~ /sys_enter_/ && $1 + 0 > 0 {
+            sub(/.*sys_enter_/, "", $3); printf "| %s | %.2f |\n", $3, $1 / n }' "$counts"
+    } | tee -a "$OUT/profile-$CONFIG.md"
+else
+    log "no syscall tracepoints readable here (perf list syscalls:*): system calls not counted"
+fi
 log "done: $OUT/profile-$CONFIG.md (raw: perf report -i $data)"
