@@ -38,7 +38,9 @@ log() { printf '[profile %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 if ! command -v perf >/dev/null; then
-    command -v apt-get >/dev/null && ((EUID == 0)) || die "perf is missing: install linux-perf"
+    if ! command -v apt-get >/dev/null || ((EUID != 0)); then
+        die "perf is missing: install linux-perf"
+    fi
     log "installing linux-perf (apt-get)"
     DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends linux-perf >/dev/null
