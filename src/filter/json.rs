@@ -427,10 +427,6 @@ impl<'a> Cursor<'a> {
         if !*first && self.b.get(self.pos..self.pos + 2) == Some(b",\"") {
             self.pos += 1;
             let key = self.string_here()?;
-            if self.b.get(self.pos) == Some(&b':') {
-                self.pos += 1;
-                return Ok(Some(key));
-            }
             return self.colon_after(key);
         }
         let c = self.peek()?;
@@ -450,9 +446,14 @@ impl<'a> Cursor<'a> {
         self.colon_after(key)
     }
 
-    /// Consumes the `:` (after whitespace) that follows `key`.
+    /// Consumes the `:` (after whitespace) that follows `key`; a `:` right after it (compact
+    /// JSON) is taken without the whitespace check.
     #[inline(always)]
     fn colon_after(&mut self, key: Str) -> Res<Option<Str>> {
+        if self.b.get(self.pos) == Some(&b':') {
+            self.pos += 1;
+            return Ok(Some(key));
+        }
         if self.peek()? != b':' {
             return Err(self.err(SyntaxKind::ExpectedColon));
         }
