@@ -111,14 +111,14 @@ if ((${#events[@]})); then
     sleep 0.5
     on_client wrk -t1 -c32 -d6s -H "$auth" "$url" >"$OUT/profile-$CONFIG.syscalls.wrk"
     wait "$stat_pid" || die "perf stat failed: see $counts"
-    requests=$(awk '/requests in/ { print $1 }' "$OUT/profile-$CONFIG.syscalls.wrk")
+    sys_requests=$(awk '/requests in/ { print $1 }' "$OUT/profile-$CONFIG.syscalls.wrk")
     {
         echo
-        echo "System calls per request ($requests requests, \`perf stat\` on syscall tracepoints):"
+        echo "System calls per request ($sys_requests requests, \`perf stat\` on syscall tracepoints):"
         echo
         echo "| system call | per request |"
         echo "|---|---|"
-        awk -F, -v n="$requests" '$3 ~ /sys_enter_/ && $1 + 0 > 0 {
+        awk -F, -v n="$sys_requests" '$3 ~ /sys_enter_/ && $1 + 0 > 0 {
             sub(/.*sys_enter_/, "", $3); printf "| %s | %.2f |\n", $3, $1 / n }' "$counts"
     } | tee -a "$OUT/profile-$CONFIG.md"
 else
