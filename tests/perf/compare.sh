@@ -24,10 +24,12 @@ Options:
   --keep         leave upstream nginx, proxy nginx and kbgate running at the end
   --no-build     do not run `cargo build --release` (use target/release/kbgate as it is)
   --serve        only the fixtures, the correctness probe and the servers: leave upstream
-                 nginx, nginx proxy and kbgate running, their ports and pids in
+                 nginx, nginx proxy, kbgate and the hyper floor (when built) running, their
+                 ports and pids in
                  $PERF_OUT/serve.env (tests/perf/profile.sh uses it)
 Environment:
   KBGATE_BIN     kbgate binary to measure (default target/release/kbgate; implies --no-build)
+  HYPER_PASS_BIN the floor's binary (default target/release/examples/hyper_pass)
   PERF_OUT       output directory (default target/perf)
 EOF
 }
@@ -74,7 +76,7 @@ fi
 # kbgate's allocator settings, the same as deploy/Dockerfile's.
 ALLOCATOR_TUNABLES=glibc.malloc.trim_threshold=8388608:glibc.malloc.mmap_threshold=4194304
 # The floor row's bare hyper proxy (examples/hyper_pass.rs), built beside kbgate.
-HYPER_PASS=$REPO/target/release/examples/hyper_pass
+HYPER_PASS=${HYPER_PASS_BIN:-$REPO/target/release/examples/hyper_pass}
 # No KBGATE_* override from the caller's environment may reach the servers.
 while read -r var; do unset "$var"; done < <(compgen -e | grep '^KBGATE_' || true)
 
@@ -440,16 +442,22 @@ if ((SERVE)); then
     start_proxy
     PROXY_PID=$STARTED
     start_kbgate
+    KB_PID=$STARTED
+    HYPER_PID=
+    if [[ -x $HYPER_PASS ]]; then
+        start_hyper
+        HYPER_PID=$STARTED
+    fi
     {
-        echo "UP_PORT=$UP_PORT PROXY_PORT=$PROXY_PORT KB_PORT=$KB_PORT"
-        echo "UP_PID=$UP_PID PROXY_PID=$PROXY_PID KB_PID=$STARTED"
+        echo "UP_PORT=$UP_PORT PROXY_PORT=$PROXY_PORT KB_PORT=$KB_PORT HYPER_PORT=$HYPER_PORT"
+        echo "UP_PID=$UP_PID PROXY_PID=$PROXY_PID KB_PID=$KB_PID HYPER_PID=$HYPER_PID"
         echo "SEARCH25='$SEARCH25'"
         echo "SEARCH200='$SEARCH200'"
         echo "ATTACHMENT='$ATTACHMENT'"
         echo "TOKEN_FILE='$FX/token'"
         echo "CLIENT_CPU=$CLIENT_CPU SERVER_CPU=$SERVER_CPU PIN=$PIN"
     } >"$OUT/serve.env"
-    log "--serve: upstream :$UP_PORT, nginx proxy :$PROXY_PORT, kbgate :$KB_PORT; see $OUT/serve.env"
+    log "--serve: upstream :$UP_PORT, nginx proxy :$PROXY_PORT, kbgate :$KB_PORT, hyper floor :${HYPER_PID:+$HYPER_PORT}; see $OUT/serve.env"
     exit 0
 fi
 for ((round = 1; round <= ROUNDS; round++)); do

@@ -8,7 +8,9 @@
 #   tests/perf/profile.sh [--config kbgate-filter-25|kbgate-filter-200|kbgate-auth] [--duration S]
 #
 # `--config nginx-25` or `nginx-attachment` records the nginx proxy instead (only its kernel, user
-# space and allocator shares apply), for the same split of the plain proxy's cost.
+# space and allocator shares apply), for the same split of the plain proxy's cost;
+# `hyper-attachment` records the bare hyper floor (examples/hyper_pass.rs, also built with frame
+# pointers), so its profile can be set beside kbgate-auth's line by line.
 #
 # Output: a markdown table on stdout and in target/perf/profile-CONFIG.md, then the system calls
 # per request (counted on tracepoints over a second 6 s run); the raw recording in
@@ -22,7 +24,7 @@ while (($#)); do
     case "$1" in
     --config) CONFIG=${2:?--config needs a name}; shift 2 ;;
     --duration) DURATION=${2:?--duration needs seconds}; DURATION=${DURATION%s}; shift 2 ;;
-    -h | --help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "profile.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -48,13 +50,14 @@ fi
 
 log "building kbgate with frame pointers in target/perf-fp (reused when up to date)"
 (cd "$REPO" && RUSTFLAGS="-C force-frame-pointers=yes" CARGO_TARGET_DIR="$REPO/target/perf-fp" \
-    cargo build --release --locked --quiet --bin kbgate) || die "build failed"
+    cargo build --release --locked --quiet --bin kbgate --example hyper_pass) || die "build failed"
 
-KBGATE_BIN="$REPO/target/perf-fp/release/kbgate" "$HERE/compare.sh" --serve
+KBGATE_BIN="$REPO/target/perf-fp/release/kbgate" \
+    HYPER_PASS_BIN="$REPO/target/perf-fp/release/examples/hyper_pass" "$HERE/compare.sh" --serve
 # shellcheck source=/dev/null
 source "$OUT/serve.env"
 cleanup() {
-    kill -TERM "$KB_PID" "$PROXY_PID" "$UP_PID" 2>/dev/null || true
+    kill -TERM "$KB_PID" "$PROXY_PID" "$UP_PID" ${HYPER_PID:+"$HYPER_PID"} 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -66,7 +69,11 @@ kbgate-filter-200) path=$SEARCH200 ;;
 kbgate-auth) path=$ATTACHMENT ;;
 nginx-25) path=$SEARCH25 port=$PROXY_PORT sut=$PROXY_PID ;;
 nginx-attachment) path=$ATTACHMENT port=$PROXY_PORT sut=$PROXY_PID ;;
-*) die "unknown --config $CONFIG (kbgate-filter-25, kbgate-filter-200, kbgate-auth, nginx-25, nginx-attachment)" ;;
+hyper-attachment)
+    [[ -n $HYPER_PID ]] || die "the hyper floor did not start (examples/hyper_pass)"
+    path=$ATTACHMENT port=$HYPER_PORT sut=$HYPER_PID
+    ;;
+*) die "unknown --config $CONFIG (kbgate-filter-25, kbgate-filter-200, kbgate-auth, nginx-25, nginx-attachment, hyper-attachment)" ;;
 esac
 url="http://127.0.0.1:$port$path"
 auth="Authorization: Bearer $(cat "$TOKEN_FILE")"

@@ -86,7 +86,7 @@ def main():
                 user += share
                 if sym in ALLOCATOR:
                     alloc += share
-    who = "nginx" if config.startswith("nginx") else "kbgate"
+    who = {"nginx": "nginx", "hyper": "the hyper floor"}.get(config.split("-")[0], "kbgate")
     print(f"### Where the CPU goes: {config}\n")
     print(f"{requests} requests; {who} used {us:.1f} µs of CPU per request while recorded "
           f"(perf adds a little). Shares are of {who}'s samples; indented parts are inside "
