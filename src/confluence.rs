@@ -149,7 +149,7 @@ impl Upstream {
         api_path_and_query: &str,
         request_id: &str,
     ) -> Result<Bytes, UpstreamError> {
-        let uri = format!("{}{}{}", self.base_url, self.api_prefix, api_path_and_query);
+        let uri = [self.base_url.as_str(), self.api_prefix, api_path_and_query].concat();
         self.get_json_uri(&uri, request_id).await
     }
 

@@ -93,9 +93,13 @@ pub fn download(
     if let Some(len) = download.content_length {
         h.insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
     }
-    let encoded =
-        percent_encoding::utf8_percent_encode(file_name, percent_encoding::NON_ALPHANUMERIC);
-    let disposition = format!("attachment; filename*=UTF-8''{encoded}");
+    let prefix = "attachment; filename*=UTF-8''";
+    let mut disposition = String::with_capacity(prefix.len() + file_name.len() * 3);
+    disposition.push_str(prefix);
+    disposition.extend(percent_encoding::utf8_percent_encode(
+        file_name,
+        percent_encoding::NON_ALPHANUMERIC,
+    ));
     if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(disposition)) {
         h.insert(http::header::CONTENT_DISPOSITION, v);
     }

@@ -26,8 +26,8 @@ pub(super) const MAX_TTL: Duration = Duration::from_secs(300);
 pub(super) type TokenDigest = [u8; 32];
 
 /// Hashes a token into its cache key.
-pub(super) fn digest(token: &str) -> TokenDigest {
-    Sha256::digest(token.as_bytes()).into()
+pub(super) fn digest(token: &[u8]) -> TokenDigest {
+    Sha256::digest(token).into()
 }
 
 /// The key a cached token was verified with: its `kid` and fingerprint.
@@ -165,24 +165,24 @@ mod tests {
             group_orgs: None,
         });
         cache
-            .insert(digest("expired"), identity.clone(), None, unix_now() - 1)
+            .insert(digest(b"expired"), identity.clone(), None, unix_now() - 1)
             .await;
-        assert!(cache.get(&digest("expired")).await.is_none());
+        assert!(cache.get(&digest(b"expired")).await.is_none());
         let binding = KeyBinding {
             kid: "k1".into(),
             fingerprint: [7; 32],
         };
         cache
             .insert(
-                digest("fresh"),
+                digest(b"fresh"),
                 identity.clone(),
                 Some(binding.clone()),
                 unix_now() + 60,
             )
             .await;
-        let (found, bound) = cache.get(&digest("fresh")).await.unwrap();
+        let (found, bound) = cache.get(&digest(b"fresh")).await.unwrap();
         assert_eq!(found, identity);
         assert_eq!(bound.as_deref(), Some(&binding));
-        assert!(cache.get(&digest("other")).await.is_none());
+        assert!(cache.get(&digest(b"other")).await.is_none());
     }
 }

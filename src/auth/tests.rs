@@ -298,6 +298,23 @@ async fn a_cached_token_is_not_verified_again() {
         "the second call must be a cache hit"
     );
     assert_eq!(v.cache.len().await, 1);
+    // The cached token is found by its bytes, but the header rules still hold around it.
+    let mut two = bearer(&token);
+    two.append(AUTHORIZATION, bearer(&token)[AUTHORIZATION].clone());
+    assert_eq!(
+        v.authenticate(&two).await,
+        malformed(MalformedReason::MultipleHeaders)
+    );
+    assert_eq!(
+        v.authenticate(&raw_header(&format!("Basic {token}"))).await,
+        malformed(MalformedReason::NotBearer)
+    );
+    assert_eq!(
+        v.authenticate(&raw_header(&format!("Bearer {token}.")))
+            .await,
+        malformed(MalformedReason::BadShape)
+    );
+    assert_eq!(v.signature_checks(), 1);
     // A refused token is never cached.
     let expired = rs256(&claims_with(|c| {
         drop(c.insert("exp".into(), json!(now() - 3600)))

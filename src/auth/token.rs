@@ -77,6 +77,25 @@ pub(super) struct Claims {
     pub groups_overage: bool,
 }
 
+/// The bytes after `Bearer ` of the one `Authorization` header, when it is one within
+/// `max_header_bytes` with the bearer scheme; `None` otherwise. No shape check: it is the cache
+/// lookup's key, and only tokens that passed [`bearer`] and verification are ever cached, so a
+/// token that is found has the shape; one that is not goes through [`bearer`], whose errors are
+/// the answer.
+pub(super) fn cache_key_bytes(headers: &HeaderMap, max_header_bytes: usize) -> Option<&[u8]> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let value = values.next()?;
+    if values.next().is_some() || value.len() > max_header_bytes {
+        return None;
+    }
+    let bytes = value.as_bytes();
+    let space = bytes.iter().position(|&b| b == b' ')?;
+    let (scheme, rest) = bytes.split_at(space);
+    scheme
+        .eq_ignore_ascii_case(b"bearer")
+        .then(|| rest.get(1..).unwrap_or_default())
+}
+
 /// Finds the one bearer token in `headers` and checks its compact-JWS shape.
 pub(super) fn bearer(headers: &HeaderMap, max_header_bytes: usize) -> Result<Parts<'_>, AuthError> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
@@ -295,6 +314,34 @@ mod tests {
     fn claims(json: &str, groups_claim: Option<&str>) -> Result<Claims, AuthError> {
         let part = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
         parse_claims(&part, Some("kb_orgs"), groups_claim)
+    }
+
+    #[test]
+    fn the_cache_key_is_the_bearer_token_the_shape_check_would_read() {
+        let one = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(AUTHORIZATION, http::HeaderValue::from_static(v));
+            h
+        };
+        for v in ["Bearer a.b.c", "bearer a.b.c", "BEARER a.b.c"] {
+            let h = one(v);
+            let key = cache_key_bytes(&h, 100).unwrap();
+            assert_eq!(key, bearer(&h, 100).unwrap().token.as_bytes(), "{v}");
+        }
+        assert_eq!(
+            cache_key_bytes(&one("Bearer  a.b.c"), 100),
+            Some(&b" a.b.c"[..])
+        );
+        assert_eq!(cache_key_bytes(&one("Basic a.b.c"), 100), None);
+        assert_eq!(cache_key_bytes(&one("Bearer"), 100), None);
+        assert_eq!(cache_key_bytes(&one("Bearer a.b.c"), 5), None);
+        let mut two = one("Bearer a.b.c");
+        two.append(
+            AUTHORIZATION,
+            http::HeaderValue::from_static("Bearer a.b.c"),
+        );
+        assert_eq!(cache_key_bytes(&two, 100), None);
+        assert_eq!(cache_key_bytes(&HeaderMap::new(), 100), None);
     }
 
     #[test]

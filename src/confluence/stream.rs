@@ -76,8 +76,8 @@ impl Upstream {
             .map_err(|_| UpstreamError::Timeout)?
             .map_err(|_| UpstreamError::Timeout)?;
         // From a String, the URI keeps its bytes (`parse` on a `&str` would copy them).
-        let mut uri = Uri::try_from(format!("{}{}", self.base_url, site_path_and_query))
-            .map_err(|_| UpstreamError::BadUri)?;
+        let full = [self.base_url.as_str(), site_path_and_query].concat();
+        let mut uri = Uri::try_from(full).map_err(|_| UpstreamError::BadUri)?;
         let own_host = uri.host().map(str::to_owned);
         let mut with_credentials = true;
         for hop in 0..2 {
@@ -197,11 +197,20 @@ fn sanitize_media_type(value: Option<&HeaderValue>) -> HeaderValue {
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
     };
+    let plain = |v: &str| v.split_once('/').is_some_and(|(t, s)| token(t) && token(s));
+    // Already plain and lower case (the usual answer): the same value, not a rebuilt one.
+    if let Some(v) = value {
+        if v.to_str()
+            .is_ok_and(|s| plain(s) && !s.bytes().any(|b| b.is_ascii_uppercase()))
+        {
+            return v.clone();
+        }
+    }
     value
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
-        .filter(|v| v.split_once('/').is_some_and(|(t, s)| token(t) && token(s)))
+        .filter(|v| plain(v))
         .and_then(|v| HeaderValue::from_str(&v).ok())
         .unwrap_or(HeaderValue::from_static("application/octet-stream"))
 }
