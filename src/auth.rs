@@ -176,16 +176,14 @@ impl Verifier {
         headers: &http::HeaderMap,
     ) -> Result<Arc<Identity>, AuthError> {
         // A cached token is found by its bytes alone; only a miss pays for the shape checks.
-        let mut digest = None;
-        if let Some(key) = token::cache_key_bytes(headers, self.max_header_bytes) {
-            let d = cache::digest(key);
-            if let Some((identity, binding)) = self.cache.get(&d).await {
+        let digest = token::cache_key_bytes(headers, self.max_header_bytes).map(cache::digest);
+        if let Some(digest) = &digest {
+            if let Some((identity, binding)) = self.cache.get(digest).await {
                 // Served only while the key that verified it is still current and fresh.
                 if self.still_bound(&identity.issuer, binding.as_deref()) {
                     return Ok(identity);
                 }
             }
-            digest = Some(d);
         }
         let parts = token::bearer(headers, self.max_header_bytes)?;
         let digest = digest.unwrap_or_else(|| cache::digest(parts.token.as_bytes()));

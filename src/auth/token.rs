@@ -16,7 +16,7 @@
 //! Tokens are never read from cookies or the query string.
 
 use http::header::AUTHORIZATION;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 use serde_json::value::RawValue;
 
 use super::json::members;
@@ -83,12 +83,7 @@ pub(super) struct Claims {
 /// token that is found has the shape; one that is not goes through [`bearer`], whose errors are
 /// the answer.
 pub(super) fn cache_key_bytes(headers: &HeaderMap, max_header_bytes: usize) -> Option<&[u8]> {
-    let mut values = headers.get_all(AUTHORIZATION).iter();
-    let value = values.next()?;
-    if values.next().is_some() || value.len() > max_header_bytes {
-        return None;
-    }
-    let bytes = value.as_bytes();
+    let bytes = one_header(headers, max_header_bytes).ok()?.as_bytes();
     let space = bytes.iter().position(|&b| b == b' ')?;
     let (scheme, rest) = bytes.split_at(space);
     scheme
@@ -98,15 +93,7 @@ pub(super) fn cache_key_bytes(headers: &HeaderMap, max_header_bytes: usize) -> O
 
 /// Finds the one bearer token in `headers` and checks its compact-JWS shape.
 pub(super) fn bearer(headers: &HeaderMap, max_header_bytes: usize) -> Result<Parts<'_>, AuthError> {
-    let mut values = headers.get_all(AUTHORIZATION).iter();
-    let value = values.next().ok_or(AuthError::Missing)?;
-    if values.next().is_some() {
-        return Err(AuthError::Malformed(M::MultipleHeaders));
-    }
-    if value.len() > max_header_bytes {
-        return Err(AuthError::Malformed(M::HeaderTooLong));
-    }
-    let text = value
+    let text = one_header(headers, max_header_bytes)?
         .to_str()
         .map_err(|_| AuthError::Malformed(M::NotAscii))?;
     let Some((scheme, token)) = text.split_once(' ') else {
@@ -121,6 +108,19 @@ pub(super) fn bearer(headers: &HeaderMap, max_header_bytes: usize) -> Result<Par
         return Err(AuthError::Malformed(M::NotBearer));
     }
     split(token)
+}
+
+/// The one `Authorization` header, within `max_header_bytes`.
+fn one_header(headers: &HeaderMap, max_header_bytes: usize) -> Result<&HeaderValue, AuthError> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let value = values.next().ok_or(AuthError::Missing)?;
+    if values.next().is_some() {
+        return Err(AuthError::Malformed(M::MultipleHeaders));
+    }
+    if value.len() > max_header_bytes {
+        return Err(AuthError::Malformed(M::HeaderTooLong));
+    }
+    Ok(value)
 }
 
 /// Splits `header.payload.signature`, refusing anything but three non-empty base64url parts.
