@@ -16,11 +16,16 @@
 use std::borrow::Cow;
 
 mod decode;
+mod special;
+#[cfg(test)]
+mod tests;
 
 use super::keys::{KeySet, KeyTracker};
 use super::{FilterError, Res, SyntaxError, SyntaxKind};
 pub(super) use decode::decode_token;
 use decode::{bad_escape, decode_inner, hex4};
+pub(super) use special::next_special;
+use special::{chunk16, specials16};
 
 /// The deepest nesting of objects and arrays accepted (the top-level value is depth 1).
 pub(super) const MAX_DEPTH: u32 = 64;
@@ -76,21 +81,6 @@ pub(super) struct Cursor<'a> {
     depth: u32,
     /// Duplicate detection for the objects walked key by key.
     keys: KeyTracker,
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// A mask whose lowest set bit marks the first byte of `w` (little-endian) that is `"`, `\` or a
-/// control character. Bits above the first hit may be spurious; the lowest one is exact.
-#[inline(always)]
-pub(super) fn specials(w: u64) -> u64 {
-    let quote = w ^ (ONES * u64::from(b'"'));
-    let backslash = w ^ (ONES * u64::from(b'\\'));
-    let zero_quote = quote.wrapping_sub(ONES) & !quote;
-    let zero_backslash = backslash.wrapping_sub(ONES) & !backslash;
-    let control = w.wrapping_sub(ONES * 0x20) & !w;
-    (zero_quote | zero_backslash | control) & HIGHS
 }
 
 impl<'a> Cursor<'a> {
@@ -235,17 +225,16 @@ impl<'a> Cursor<'a> {
         let mut i = start + 1;
         let mut escaped = false;
         loop {
-            // Eight bytes at a time until one of them needs a closer look.
-            while let Some(chunk) = self.b.get(i..i + 8) {
-                let Ok(arr) = <[u8; 8]>::try_from(chunk) else {
-                    break;
-                };
-                let mask = specials(u64::from_le_bytes(arr));
+            // Sixteen bytes at a time until one of them needs a closer look; the last fifteen
+            // bytes of the body go one at a time through the match below (kept out of
+            // `next_special`: its tail call costs the callers' register allocation more).
+            while let Some(chunk) = chunk16(self.b, i) {
+                let mask = specials16(chunk);
                 if mask != 0 {
-                    i += (mask.trailing_zeros() / 8) as usize;
+                    i += mask.trailing_zeros() as usize;
                     break;
                 }
-                i += 8;
+                i += 16;
             }
             match self.b.get(i).copied() {
                 None => {

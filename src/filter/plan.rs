@@ -11,7 +11,7 @@
 //!
 //! What it deliberately does not do: look inside spans, or decide anything about visibility.
 
-use super::json::{specials, Span};
+use super::json::{next_special, Span};
 use super::{FilterError, Res};
 
 /// A key kbgate writes itself.
@@ -309,50 +309,30 @@ pub fn write_links_and_close(out: &mut Vec<u8>, links: &super::SearchLinks<'_>) 
 }
 
 /// Appends `s` as a JSON string (quotes, backslashes and control characters escaped). Runs of
-/// plain bytes are found eight at a time and copied whole.
+/// plain bytes are found sixteen at a time and copied whole.
 pub(super) fn write_json_str(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let b = s.as_bytes();
     out.reserve(b.len() + 2);
     out.push(b'"');
     let mut plain = 0;
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        if let Some(word) = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-            let mask = specials(u64::from_le_bytes(word));
-            if mask == 0 {
-                i += 8;
-                continue;
-            }
-            let skip = (mask.trailing_zeros() / 8) as usize;
-            if skip > 0 {
-                i += skip;
-                continue;
-            }
-        }
-        let esc: Option<&[u8]> = match c {
-            b'"' => Some(b"\\\""),
-            b'\\' => Some(b"\\\\"),
-            b'\n' => Some(b"\\n"),
-            b'\r' => Some(b"\\r"),
-            b'\t' => Some(b"\\t"),
-            0..=0x1f => None,
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
+    loop {
+        let i = next_special(b, plain);
+        let Some(&c) = b.get(i) else { break };
         out.extend_from_slice(b.get(plain..i).unwrap_or_default());
-        match esc {
-            Some(e) => out.extend_from_slice(e),
-            None => {
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => {
                 out.extend_from_slice(b"\\u00");
                 out.push(HEX.get(usize::from(c >> 4)).copied().unwrap_or(b'0'));
                 out.push(HEX.get(usize::from(c & 15)).copied().unwrap_or(b'0'));
             }
         }
-        i += 1;
-        plain = i;
+        plain = i + 1;
     }
     out.extend_from_slice(b.get(plain..).unwrap_or_default());
     out.push(b'"');

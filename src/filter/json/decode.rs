@@ -41,7 +41,7 @@ pub(super) fn decode_inner(inner: &str, s: Str) -> Res<Cow<'_, str>> {
     }
     let mut out = String::with_capacity(inner.len());
     let mut rest = inner;
-    while let Some(at) = rest.find('\\') {
+    while let Some(at) = memchr::memchr(b'\\', rest.as_bytes()) {
         let (plain, tail) = rest.split_at(at);
         out.push_str(plain);
         let tb = tail.as_bytes();
