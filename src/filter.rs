@@ -61,6 +61,8 @@ mod test_fixtures;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_duplicates;
+#[cfg(test)]
 mod tests_prop;
 #[cfg(test)]
 mod tests_prop_orgs;
