@@ -105,56 +105,69 @@ pub(super) fn scan_content_object<'a>(
     let mut saw_links = false;
     let mut first = true;
     while let Some(key) = cur.next_key(&mut first)? {
-        cur.key_insert(&mut keys, key)?;
         let ks = key.span.start();
         match cur.raw_inner(key) {
             b"id" => {
+                keys.once(0)?;
                 let s = cur.expect_string("content id is not a string")?;
                 facts.id = ContentId::new(&cur.decode(s)?).ok();
                 plan.member(ks, s.span.end());
             }
             b"type" => {
+                keys.once(1)?;
                 let s = cur.expect_string("content type is not a string")?;
                 facts.page_like = matches!(cur.raw_inner(s), b"page" | b"blogpost");
                 plan.member(ks, s.span.end());
             }
-            b"status" => keep_string(cur, plan, key, "content status is not a string")?,
+            b"status" => {
+                keys.once(2)?;
+                keep_string(cur, plan, key, "content status is not a string")?
+            }
             b"title" => {
+                keys.once(3)?;
                 if let Some(s) = cur.string_or_null("content title is not a string")? {
                     plan.member(key.span.start(), s.span.end());
                     facts.title = Some(s);
                 }
             }
             b"space" => {
+                keys.once(4)?;
                 plan.push(Op::Key(key.span));
                 facts.space = scan_space(cur, plan)?;
             }
             b"metadata" => {
+                keys.once(5)?;
                 plan.push(Op::Key(key.span));
                 facts.labels = scan_metadata(cur, plan)?;
             }
             b"ancestors" => {
+                keys.once(6)?;
                 plan.push(Op::Key(key.span));
                 facts.ancestors = Ancestors::Known(scan_ancestors(cur, plan, item)?);
             }
             b"version" => {
+                keys.once(7)?;
                 plan.push(Op::Key(key.span));
                 scan_version(cur, plan)?;
             }
             b"history" if ctx == Ctx::Single => {
+                keys.once(8)?;
                 plan.push(Op::Key(key.span));
                 scan_history(cur, plan)?;
             }
             // A body in a search result is never copied (unrewritten, it could name hidden
             // pages); its storage value is kept aside so the caller can check the excerpt.
             b"body" if ctx == Ctx::Search => {
+                keys.once(9)?;
                 facts.storage = find_storage(cur)?;
             }
             b"body" => {
+                keys.once(9)?;
                 plan.push(Op::Key(key.span));
                 facts.storage = scan_body(cur, plan)?;
             }
-            b"extensions" | b"childTypes" => {
+            name @ (b"extensions" | b"childTypes") => {
+                keys.once(if name == b"extensions" { 10 } else { 11 })?;
                 if cur.peek()? != b'{' {
                     return Err(Box::new(FilterError::Shape(
                         "content extensions or childTypes is not an object",
@@ -164,10 +177,12 @@ pub(super) fn scan_content_object<'a>(
                 plan.member(ks, v.end());
             }
             b"_expandable" => {
+                keys.once(12)?;
                 plan.push(Op::Key(key.span));
                 scan_expandable(cur, plan)?;
             }
             b"_links" => {
+                keys.once(13)?;
                 plan.push(Op::Key(key.span));
                 scan_links(
                     cur,
@@ -181,6 +196,7 @@ pub(super) fn scan_content_object<'a>(
                 saw_links = true;
             }
             _ => {
+                cur.key_insert(&mut keys, key)?;
                 cur.skip_value()?;
             }
         }
@@ -210,23 +226,26 @@ fn scan_space(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<Option<SpaceKey>
     let mut space = None;
     let mut first = true;
     while let Some(key) = cur.next_key(&mut first)? {
-        cur.key_insert(&mut keys, key)?;
         match cur.raw_inner(key) {
             b"key" => {
+                keys.once(0)?;
                 let s = cur.expect_string("space key is not a string")?;
                 space = SpaceKey::new(&cur.decode(s)?).ok();
                 plan.member(key.span.start(), s.span.end());
             }
             // `_expandable.homepage` and `homepage` name another content item.
-            b"_expandable" | b"homepage" => {
+            name @ (b"_expandable" | b"homepage") => {
+                keys.once(if name == b"homepage" { 1 } else { 2 })?;
                 cur.skip_value()?;
             }
             // `self` is Confluence's own URL (threats R11); `webui`/`tinyui` are relative.
             b"_links" => {
+                keys.once(3)?;
                 plan.push(Op::Key(key.span));
                 scan_links(cur, plan, LinksKind::Item)?;
             }
             _ => {
+                cur.key_insert(&mut keys, key)?;
                 let v = cur.skip_value()?;
                 plan.member(key.span.start(), v.end());
             }
@@ -253,9 +272,9 @@ fn scan_ancestors(cur: &mut Cursor<'_>, plan: &mut Plan<'_>, item: u32) -> Res<A
         let mut id = None;
         let mut first_key = true;
         while let Some(key) = cur.next_key(&mut first_key)? {
-            cur.key_insert(&mut keys, key)?;
             match cur.raw_inner(key) {
                 b"id" => {
+                    keys.once(0)?;
                     let s = cur.expect_string("ancestor id is not a string")?;
                     let parsed = ContentId::new(&cur.decode(s)?);
                     id = Some(
@@ -264,14 +283,21 @@ fn scan_ancestors(cur: &mut Cursor<'_>, plan: &mut Plan<'_>, item: u32) -> Res<A
                     );
                     plan.member(key.span.start(), s.span.end());
                 }
-                b"type" | b"status" | b"title" => {
+                name @ (b"type" | b"status" | b"title") => {
+                    keys.once(match name {
+                        b"type" => 1,
+                        b"status" => 2,
+                        _ => 3,
+                    })?;
                     keep_string(cur, plan, key, "ancestor field is not a string")?
                 }
                 b"_links" => {
+                    keys.once(4)?;
                     plan.push(Op::Key(key.span));
                     scan_links(cur, plan, LinksKind::Item)?;
                 }
                 _ => {
+                    cur.key_insert(&mut keys, key)?;
                     cur.skip_value()?;
                 }
             }
@@ -422,15 +448,29 @@ fn scan_links(cur: &mut Cursor<'_>, plan: &mut Plan<'_>, kind: LinksKind) -> Res
     plan.push(Op::Open(b'{'));
     let mut first = true;
     while let Some(key) = cur.next_key(&mut first)? {
-        cur.key_insert(&mut keys, key)?;
-        let keep = matches!(
-            (kind, cur.raw_inner(key)),
-            (_, b"webui" | b"tinyui") | (LinksKind::Single, b"editui" | b"collection" | b"context")
-        );
-        if keep {
-            keep_string(cur, plan, key, "link is not a string")?;
-        } else {
-            cur.skip_value()?;
+        // (slot, kept) of the names read here; `self` is dropped (see `LinksKind::Item`).
+        let named = match (kind, cur.raw_inner(key)) {
+            (_, b"webui") => Some((0, true)),
+            (_, b"tinyui") => Some((1, true)),
+            (_, b"self") => Some((2, false)),
+            (LinksKind::Single, b"editui") => Some((3, true)),
+            (LinksKind::Single, b"collection") => Some((4, true)),
+            (LinksKind::Single, b"context") => Some((5, true)),
+            _ => None,
+        };
+        match named {
+            Some((slot, kept)) => {
+                keys.once(slot)?;
+                if kept {
+                    keep_string(cur, plan, key, "link is not a string")?;
+                } else {
+                    cur.skip_value()?;
+                }
+            }
+            None => {
+                cur.key_insert(&mut keys, key)?;
+                cur.skip_value()?;
+            }
         }
     }
     cur.keys_end(keys);

@@ -7,8 +7,12 @@
 //! Confluence never escapes its keys, and refusing them makes "raw bytes equal" mean "keys
 //! equal", so `"\u0069d"` cannot pose as a second `"id"`.
 //!
-//! Cost: one fingerprint and one bloom-bit test per key; a real comparison only on a bloom hit.
-//! A key of at most 8 bytes is compared as one word.
+//! Two ways to record a key, one contract. A walker that matches a key by name marks it with
+//! [`KeySet::once`] and the slot that name has in that walker: one bit test, no fingerprint.
+//! Every other key goes through [`KeyTracker::insert`]: one fingerprint and one bloom-bit test;
+//! a real comparison only on a bloom hit; a key of at most 8 bytes compared as one word. The two
+//! never need comparing with each other: a named key and an unnamed one differ in their bytes,
+//! and an escaped key never matches a name, so it reaches `insert`, which refuses it.
 //!
 //! Deliberately not done here: objects the filter skips or copies whole as a value (inside them,
 //! keys are not read, so nothing kbgate decides can depend on which duplicate wins).
@@ -18,12 +22,29 @@ use super::{FilterError, Res};
 
 /// The keys seen so far in one object.
 pub(super) struct KeySet {
+    /// One bit per named key slot ([`KeySet::once`]).
+    named: u64,
     /// One bit per key hash: a key whose bit is clear cannot be a duplicate.
     bloom: u64,
     /// Where this object's keys start in [`KeyTracker::recs`].
     base: usize,
     /// Names the object in the error, e.g. `"content"`.
     what: &'static str,
+}
+
+impl KeySet {
+    /// Records the key the walker matched by name as `slot` (0..64, one per name in that
+    /// walker): refuses its second occurrence. Keys not matched by name go to
+    /// [`KeyTracker::insert`] instead.
+    #[inline(always)]
+    pub fn once(&mut self, slot: u32) -> Res<()> {
+        let bit = 1u64 << (slot & 63);
+        if self.named & bit != 0 {
+            return Err(Box::new(FilterError::DuplicateKey(self.what)));
+        }
+        self.named |= bit;
+        Ok(())
+    }
 }
 
 /// A recorded key: a fingerprint that is the whole key when it is at most 8 bytes long, and its
@@ -53,6 +74,7 @@ impl KeyTracker {
     #[inline(always)]
     pub fn begin(&self, what: &'static str) -> KeySet {
         KeySet {
+            named: 0,
             bloom: 0,
             base: self.recs.len(),
             what,

@@ -23,11 +23,12 @@ pub(super) fn scan_metadata(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<La
     let mut labels = Labels::Incomplete;
     let mut first = true;
     while let Some(key) = cur.next_key(&mut first)? {
-        cur.key_insert(&mut keys, key)?;
         if cur.raw_inner(key) == b"labels" {
+            keys.once(0)?;
             plan.push(Op::Key(key.span));
             labels = scan_labels(cur, plan)?;
         } else {
+            cur.key_insert(&mut keys, key)?;
             cur.skip_value()?;
         }
     }
@@ -45,26 +46,33 @@ fn scan_labels(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<Labels> {
     let (mut names, mut size, mut limit, mut has_next) = (None, None, None, false);
     let mut first = true;
     while let Some(key) = cur.next_key(&mut first)? {
-        cur.key_insert(&mut keys, key)?;
         match cur.raw_inner(key) {
             b"results" => {
+                keys.once(0)?;
                 names = Some(scan_label_results(cur)?);
                 plan.member(key.span.start(), cur.pos());
             }
             b"start" => {
+                keys.once(1)?;
                 let v = cur.expect_number("labels start is not a number")?;
                 plan.member(key.span.start(), v.end());
             }
             b"limit" => {
+                keys.once(2)?;
                 limit = Some(cur.expect_u64("labels limit is not a count")?);
                 plan.member(key.span.start(), cur.pos());
             }
             b"size" => {
+                keys.once(3)?;
                 size = Some(cur.expect_u64("labels size is not a count")?);
                 plan.member(key.span.start(), cur.pos());
             }
-            b"_links" => has_next = links_have_next(cur, "labels _links is not an object")?,
+            b"_links" => {
+                keys.once(4)?;
+                has_next = links_have_next(cur, "labels _links is not an object")?;
+            }
             _ => {
+                cur.key_insert(&mut keys, key)?;
                 cur.skip_value()?;
             }
         }
@@ -94,12 +102,29 @@ fn scan_label_results(cur: &mut Cursor<'_>) -> Res<LabelNames> {
         let mut name = None;
         let mut first_key = true;
         while let Some(key) = cur.next_key(&mut first_key)? {
-            cur.key_insert(&mut keys, key)?;
-            if cur.raw_inner(key) == b"name" {
-                let s = cur.expect_string("label name is not a string")?;
-                name = Some(compact_str::CompactString::from(cur.decode(s)?));
-            } else {
-                cur.skip_value()?;
+            match cur.raw_inner(key) {
+                b"name" => {
+                    keys.once(0)?;
+                    let s = cur.expect_string("label name is not a string")?;
+                    name = Some(compact_str::CompactString::from(cur.decode(s)?));
+                }
+                // Read past by name too: the cheaper duplicate check.
+                b"prefix" => {
+                    keys.once(1)?;
+                    cur.skip_value()?;
+                }
+                b"id" => {
+                    keys.once(2)?;
+                    cur.skip_value()?;
+                }
+                b"label" => {
+                    keys.once(3)?;
+                    cur.skip_value()?;
+                }
+                _ => {
+                    cur.key_insert(&mut keys, key)?;
+                    cur.skip_value()?;
+                }
             }
         }
         cur.keys_end(keys);

@@ -209,9 +209,9 @@ fn scan_result<'a>(
     let targets_start = targets.len();
     let mut first = true;
     while let Some(key) = cur.next_key(&mut first)? {
-        cur.key_insert(&mut keys, key)?;
         match cur.raw_inner(key) {
             b"content" => {
+                keys.once(0)?;
                 plan.push(Op::Key(key.span));
                 content = Some(scan_content_object(cur, plan, Ctx::Search, r)?);
             }
@@ -219,6 +219,7 @@ fn scan_result<'a>(
             // of the pages its body links to: kept only when the caller says the body names
             // nothing hidden, otherwise blanked.
             b"excerpt" => {
+                keys.once(1)?;
                 if let Some(s) = cur.string_or_null("search result excerpt is not a string")? {
                     let kept = plan.open_if(Cond::ExcerptKept(r))?;
                     plan.push(Op::Member(Span::new(key.span.start(), s.span.end())));
@@ -228,19 +229,29 @@ fn scan_result<'a>(
                     plan.close_if(withheld)?;
                 }
             }
-            b"title"
+            name @ (b"title"
             | b"url"
             | b"entityType"
             | b"iconCssClass"
             | b"lastModified"
-            | b"friendlyLastModified" => {
+            | b"friendlyLastModified") => {
+                keys.once(match name {
+                    b"title" => 2,
+                    b"url" => 3,
+                    b"entityType" => 4,
+                    b"iconCssClass" => 5,
+                    b"lastModified" => 6,
+                    _ => 7,
+                })?;
                 keep_string(cur, plan, key, "search result field is not a string")?
             }
             b"score" => {
+                keys.once(8)?;
                 let v = cur.expect_number("search result score is not a number")?;
                 plan.member(key.span.start(), v.end());
             }
             b"resultGlobalContainer" => {
+                keys.once(9)?;
                 if cur.peek()? != b'{' {
                     return Err(Box::new(FilterError::Shape(
                         "resultGlobalContainer is not an object",
@@ -249,9 +260,16 @@ fn scan_result<'a>(
                 let v = cur.skip_value()?;
                 plan.member(key.span.start(), v.end());
             }
-            b"resultParentContainer" => scan_parent(cur, plan, key, targets)?,
-            b"breadcrumbs" => scan_breadcrumbs(cur, plan, key, targets)?,
+            b"resultParentContainer" => {
+                keys.once(10)?;
+                scan_parent(cur, plan, key, targets)?
+            }
+            b"breadcrumbs" => {
+                keys.once(11)?;
+                scan_breadcrumbs(cur, plan, key, targets)?
+            }
             _ => {
+                cur.key_insert(&mut keys, key)?;
                 cur.skip_value()?;
             }
         }
@@ -288,15 +306,15 @@ fn read_pairs<const N: usize>(
     let mut found = [None; N];
     let mut first = true;
     while let Some(key) = cur.next_key(&mut first)? {
-        cur.key_insert(&mut keys, key)?;
         let name = cur.raw_inner(key);
-        match wanted
-            .iter()
-            .position(|w| *w == name)
-            .and_then(|i| found.get_mut(i))
-        {
-            Some(slot) => *slot = cur.string_or_null(what)?.map(|v| (key, v)),
+        let at = wanted.iter().position(|w| *w == name);
+        match at.and_then(|i| Some((i, found.get_mut(i)?))) {
+            Some((i, slot)) => {
+                keys.once(i as u32)?;
+                *slot = cur.string_or_null(what)?.map(|v| (key, v));
+            }
             None => {
+                cur.key_insert(&mut keys, key)?;
                 cur.skip_value()?;
             }
         }

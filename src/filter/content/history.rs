@@ -14,19 +14,36 @@ pub(super) fn scan_version(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()>
     plan.push(Op::Open(b'{'));
     let mut first = true;
     while let Some(key) = cur.next_key(&mut first)? {
-        cur.key_insert(&mut keys, key)?;
         match cur.raw_inner(key) {
             // The user, without `_links.self` (Confluence's own URL, threats R11).
             b"by" if cur.peek()? == b'{' => {
+                keys.once(0)?;
                 plan.push(Op::Key(key.span));
                 copy_without_links(cur, plan, "version author")?;
             }
             // `content` is a whole Content object; `_expandable` URLs name content ids;
             // `_links.self` is Confluence's own URL.
-            b"content" | b"_expandable" | b"collaborators" | b"_links" | b"by" => {
+            b"by" => {
+                keys.once(0)?;
                 cur.skip_value()?;
             }
+            b"content" | b"_expandable" | b"collaborators" | b"_links" => {
+                cur.key_insert(&mut keys, key)?;
+                cur.skip_value()?;
+            }
+            // Kept as written; the common ones by name (the cheaper duplicate check).
+            name @ (b"when" | b"number" | b"minorEdit" | b"message") => {
+                keys.once(match name {
+                    b"when" => 1,
+                    b"number" => 2,
+                    b"minorEdit" => 3,
+                    _ => 4,
+                })?;
+                let v = cur.skip_value()?;
+                plan.member(key.span.start(), v.end());
+            }
             _ => {
+                cur.key_insert(&mut keys, key)?;
                 let v = cur.skip_value()?;
                 plan.member(key.span.start(), v.end());
             }
