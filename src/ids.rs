@@ -28,7 +28,7 @@ fn check(
     s: &str,
     max: usize,
     allowed: &'static str,
-    ok: impl Fn(char) -> bool,
+    ok: impl Fn(u8) -> bool,
 ) -> Result<(), IdError> {
     if s.is_empty() {
         return Err(IdError::Empty);
@@ -36,7 +36,9 @@ fn check(
     if s.len() > max {
         return Err(IdError::TooLong { max });
     }
-    if !s.chars().all(ok) {
+    // Every allowed set is ASCII: a byte test is a character test (no byte of a multi-byte
+    // character is ASCII, so such a character fails as it should).
+    if !s.bytes().all(ok) {
         return Err(IdError::BadChar { allowed });
     }
     Ok(())
@@ -80,7 +82,7 @@ impl OrgId {
     /// Validates an organization id (1–64 characters of `[a-z0-9_-]`).
     pub fn new(s: &str) -> Result<Self, IdError> {
         check(s, 64, "a-z 0-9 - _", |c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'
+            c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'_'
         })?;
         Ok(Self(CompactString::new(s)))
     }
@@ -103,7 +105,7 @@ impl SpaceKey {
     /// Validates a space key (1–255 characters of `[A-Za-z0-9_~]`).
     pub fn new(s: &str) -> Result<Self, IdError> {
         check(s, 255, "A-Z a-z 0-9 _ ~", |c| {
-            c.is_ascii_alphanumeric() || c == '_' || c == '~'
+            c.is_ascii_alphanumeric() || c == b'_' || c == b'~'
         })?;
         Ok(Self(CompactString::new(s)))
     }

@@ -43,9 +43,19 @@ impl<'a> Cursor<'a> {
     pub fn expect_u64(&mut self, what: &'static str) -> Res<u64> {
         let span = self.expect_number(what)?;
         let digits = self.text(span).ok_or(FilterError::Shape(what))?;
-        Ok(digits
-            .parse::<u64>()
-            .map_err(|_| FilterError::Shape(what))?)
+        // The scanner has checked the number's grammar: only a sign, a fraction, an exponent
+        // or an overflow can still make it something other than a count.
+        let mut value = 0u64;
+        for d in digits.bytes() {
+            if !d.is_ascii_digit() {
+                return Err(Box::new(FilterError::Shape(what)));
+            }
+            value = value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(d - b'0')))
+                .ok_or(FilterError::Shape(what))?;
+        }
+        Ok(value)
     }
 
     /// Enters an object value; any other value type is the shape error `what`.
@@ -83,6 +93,38 @@ impl<'a> Cursor<'a> {
             self.enter()
         } else {
             Err(Box::new(FilterError::Shape(what)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(json: &str) -> Option<u64> {
+        Cursor::new(json.as_bytes())
+            .and_then(|mut c| c.expect_u64("count"))
+            .ok()
+    }
+
+    #[test]
+    fn counts_are_plain_non_negative_integers_that_fit_u64() {
+        assert_eq!(count("0"), Some(0));
+        assert_eq!(count("25"), Some(25));
+        assert_eq!(count(" 7"), Some(7));
+        assert_eq!(count("18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            "18446744073709551616",
+            "99999999999999999999",
+            "-1",
+            "-0",
+            "1.0",
+            "1e3",
+            "2E0",
+            "\"3\"",
+            "null",
+        ] {
+            assert_eq!(count(bad), None, "{bad}");
         }
     }
 }
