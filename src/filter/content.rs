@@ -70,6 +70,7 @@ impl ContentFacts {
 }
 
 /// Keeps a display-string member; `null` drops it, any other type is the shape error `what`.
+#[inline(always)]
 pub(super) fn keep_string(
     cur: &mut Cursor<'_>,
     plan: &mut Plan<'_>,
