@@ -28,6 +28,7 @@ use super::labels::scan_metadata;
 use history::{scan_history, scan_version};
 
 use super::json::{Cursor, Str};
+use super::keys::KeySet;
 use super::plan::{Cond, LinkSlot, Name, Op, Plan};
 use super::{FilterError, Res};
 
@@ -83,6 +84,20 @@ pub(super) fn keep_string(
     Ok(())
 }
 
+/// [`keep_string`] for a key the walker matched by name as `slot` ([`KeySet::once`]).
+#[inline(always)]
+pub(super) fn keep_named(
+    cur: &mut Cursor<'_>,
+    plan: &mut Plan<'_>,
+    keys: &mut KeySet,
+    slot: u32,
+    key: Str,
+    what: &'static str,
+) -> Res<()> {
+    keys.once(slot)?;
+    keep_string(cur, plan, key, what)
+}
+
 /// Scans the content object at the cursor and plans its kept members. `item` is the index
 /// used in [`Cond::Ancestor`] (the search result index, or 0 for content-by-id).
 pub(super) fn scan_content_object<'a>(
@@ -120,10 +135,14 @@ pub(super) fn scan_content_object<'a>(
                 facts.page_like = matches!(cur.raw_inner(s), b"page" | b"blogpost");
                 plan.member(ks, s.span.end());
             }
-            b"status" => {
-                keys.once(2)?;
-                keep_string(cur, plan, key, "content status is not a string")?
-            }
+            b"status" => keep_named(
+                cur,
+                plan,
+                &mut keys,
+                2,
+                key,
+                "content status is not a string",
+            )?,
             b"title" => {
                 keys.once(3)?;
                 if let Some(s) = cur.string_or_null("content title is not a string")? {
@@ -257,6 +276,8 @@ fn scan_space(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<Option<SpaceKey>
     Ok(space)
 }
 
+const ANCESTOR_FIELD: &str = "ancestor field is not a string";
+
 fn scan_ancestors(cur: &mut Cursor<'_>, plan: &mut Plan<'_>, item: u32) -> Res<AncestorIds> {
     cur.expect_array("ancestors is not an array")?;
     plan.push(Op::Open(b'['));
@@ -284,14 +305,9 @@ fn scan_ancestors(cur: &mut Cursor<'_>, plan: &mut Plan<'_>, item: u32) -> Res<A
                     );
                     plan.member(key.span.start(), s.span.end());
                 }
-                name @ (b"type" | b"status" | b"title") => {
-                    keys.once(match name {
-                        b"type" => 1,
-                        b"status" => 2,
-                        _ => 3,
-                    })?;
-                    keep_string(cur, plan, key, "ancestor field is not a string")?
-                }
+                b"type" => keep_named(cur, plan, &mut keys, 1, key, ANCESTOR_FIELD)?,
+                b"status" => keep_named(cur, plan, &mut keys, 2, key, ANCESTOR_FIELD)?,
+                b"title" => keep_named(cur, plan, &mut keys, 3, key, ANCESTOR_FIELD)?,
                 b"_links" => {
                     keys.once(4)?;
                     plan.push(Op::Key(key.span));

@@ -25,7 +25,7 @@ mod refs;
 use crate::ids::ContentId;
 use crate::policy::{Ancestors, ItemMeta};
 
-use super::content::{keep_string, scan_content_object, ContentFacts, Ctx};
+use super::content::{keep_named, scan_content_object, ContentFacts, Ctx};
 use super::json::{decode_token, Cursor, Span, Str};
 use super::labels::links_have_next;
 use super::plan::{execute, write_links_and_close, write_paging, Cond, Op, Plan, SlotValues};
@@ -194,6 +194,8 @@ fn scan_results<'a>(
     Ok(results)
 }
 
+const RESULT_FIELD: &str = "search result field is not a string";
+
 fn scan_result<'a>(
     cur: &mut Cursor<'a>,
     plan: &mut Plan<'a>,
@@ -229,22 +231,12 @@ fn scan_result<'a>(
                     plan.close_if(withheld)?;
                 }
             }
-            name @ (b"title"
-            | b"url"
-            | b"entityType"
-            | b"iconCssClass"
-            | b"lastModified"
-            | b"friendlyLastModified") => {
-                keys.once(match name {
-                    b"title" => 2,
-                    b"url" => 3,
-                    b"entityType" => 4,
-                    b"iconCssClass" => 5,
-                    b"lastModified" => 6,
-                    _ => 7,
-                })?;
-                keep_string(cur, plan, key, "search result field is not a string")?
-            }
+            b"title" => keep_named(cur, plan, &mut keys, 2, key, RESULT_FIELD)?,
+            b"url" => keep_named(cur, plan, &mut keys, 3, key, RESULT_FIELD)?,
+            b"entityType" => keep_named(cur, plan, &mut keys, 4, key, RESULT_FIELD)?,
+            b"iconCssClass" => keep_named(cur, plan, &mut keys, 5, key, RESULT_FIELD)?,
+            b"lastModified" => keep_named(cur, plan, &mut keys, 6, key, RESULT_FIELD)?,
+            b"friendlyLastModified" => keep_named(cur, plan, &mut keys, 7, key, RESULT_FIELD)?,
             b"score" => {
                 keys.once(8)?;
                 let v = cur.expect_number("search result score is not a number")?;
@@ -307,10 +299,12 @@ fn read_pairs<const N: usize>(
     let mut first = true;
     while let Some(key) = cur.next_key(&mut first)? {
         let name = cur.raw_inner(key);
-        let at = wanted.iter().position(|w| *w == name);
-        match at.and_then(|i| Some((i, found.get_mut(i)?))) {
-            Some((i, slot)) => {
-                keys.once(i as u32)?;
+        let at = (0u32..)
+            .zip(wanted.iter().zip(found.iter_mut()))
+            .find(|(_, (w, _))| **w == name);
+        match at {
+            Some((i, (_, slot))) => {
+                keys.once(i)?;
                 *slot = cur.string_or_null(what)?.map(|v| (key, v));
             }
             None => {

@@ -31,17 +31,6 @@ pub(super) fn scan_version(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<()>
                 cur.key_insert(&mut keys, key)?;
                 cur.skip_value()?;
             }
-            // Kept as written; the common ones by name (the cheaper duplicate check).
-            name @ (b"when" | b"number" | b"minorEdit" | b"message") => {
-                keys.once(match name {
-                    b"when" => 1,
-                    b"number" => 2,
-                    b"minorEdit" => 3,
-                    _ => 4,
-                })?;
-                let v = cur.skip_value()?;
-                plan.member(key.span.start(), v.end());
-            }
             _ => {
                 cur.key_insert(&mut keys, key)?;
                 let v = cur.skip_value()?;
