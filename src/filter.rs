@@ -47,6 +47,7 @@ mod keys;
 mod label_list;
 mod labels;
 mod list;
+mod memo;
 mod plan;
 mod search;
 mod single;

@@ -16,6 +16,7 @@
 use std::borrow::Cow;
 
 mod decode;
+mod repeat;
 mod special;
 #[cfg(test)]
 mod tests;

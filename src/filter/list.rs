@@ -20,6 +20,7 @@ use crate::ids::ContentId;
 use crate::policy::{Ancestors, ItemMeta};
 
 use super::content::{scan_content_object, Ctx};
+use super::memo::Memos;
 use super::json::Cursor;
 use super::labels::links_have_next;
 use super::plan::{execute, write_links_and_close, write_paging, Cond, Op, Plan, SlotValues};
@@ -135,6 +136,7 @@ fn scan_list_inner(body: &[u8]) -> Res<ListScan> {
 fn scan_items<'a>(cur: &mut Cursor<'a>, plan: &mut Plan<'a>) -> Res<Vec<Option<ItemMeta>>> {
     cur.expect_array("content list results is not an array")?;
     let mut items = Vec::with_capacity((cur.remaining() / 1500).clamp(1, 256));
+    let mut memo = Memos::default();
     let mut first = true;
     while cur.next_elem(&mut first)? {
         let index =
@@ -143,7 +145,7 @@ fn scan_items<'a>(cur: &mut Cursor<'a>, plan: &mut Plan<'a>) -> Res<Vec<Option<I
         plan.push(Op::Elem);
         // Search rules: `body` is validated but never copied, item `_links` keep upstream's
         // `webui`, `tinyui` and `self` only.
-        let facts = scan_content_object(cur, plan, Ctx::Search, index)?;
+        let facts = scan_content_object(cur, plan, Ctx::Search, index, &mut memo)?;
         plan.close_if(group)?;
         let meta = facts.into_meta();
         if meta.is_none() {

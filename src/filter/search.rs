@@ -26,6 +26,7 @@ use crate::ids::ContentId;
 use crate::policy::{Ancestors, ItemMeta};
 
 use super::content::{keep_named, scan_content_object, ContentFacts, Ctx};
+use super::memo::Memos;
 use super::json::{decode_token, Cursor, Span, Str};
 use super::labels::links_have_next;
 use super::plan::{execute, write_links_and_close, write_paging, Cond, Op, Plan, SlotValues};
@@ -185,11 +186,12 @@ fn scan_results<'a>(
     cur.expect_array("search results is not an array")?;
     // Confluence sends ~1.5 KB per result; a close guess saves the regrowth copies.
     let mut results = Vec::with_capacity((cur.remaining() / 1500).clamp(1, 256));
+    let mut memo = Memos::default();
     let mut first = true;
     while cur.next_elem(&mut first)? {
         let index =
             u32::try_from(results.len()).map_err(|_| FilterError::Shape("too many results"))?;
-        results.push(scan_result(cur, plan, index, targets)?);
+        results.push(scan_result(cur, plan, index, targets, &mut memo)?);
     }
     Ok(results)
 }
@@ -201,6 +203,7 @@ fn scan_result<'a>(
     plan: &mut Plan<'a>,
     r: u32,
     targets: &mut Vec<ContentId>,
+    memo: &mut Memos,
 ) -> Res<ResultScan> {
     cur.expect_object("search result is not an object")?;
     let mut keys = cur.keys_begin("search result");
@@ -215,7 +218,7 @@ fn scan_result<'a>(
             b"content" => {
                 keys.once(0)?;
                 plan.push(Op::Key(key.span));
-                content = Some(scan_content_object(cur, plan, Ctx::Search, r)?);
+                content = Some(scan_content_object(cur, plan, Ctx::Search, r, memo)?);
             }
             // Confluence cuts excerpts from a page's indexed text, which includes the link text
             // of the pages its body links to: kept only when the caller says the body names

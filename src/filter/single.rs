@@ -17,6 +17,7 @@ use crate::ids::ContentId;
 use crate::policy::{Ancestors, ItemMeta};
 
 use super::content::{scan_content_object, Ctx};
+use super::memo::Memos;
 use std::borrow::Cow;
 
 use super::json::{decode_token, Cursor, Str};
@@ -68,7 +69,7 @@ pub fn scan_content(body: &[u8]) -> Result<ContentScan, FilterError> {
 fn scan_content_inner(body: &[u8]) -> Res<ContentScan> {
     let mut cur = Cursor::new(body)?;
     let mut plan = Plan::new(body, PLAN_OPS);
-    let facts = scan_content_object(&mut cur, &mut plan, Ctx::Single, 0)?;
+    let facts = scan_content_object(&mut cur, &mut plan, Ctx::Single, 0, &mut Memos::default())?;
     let storage = facts.storage;
     cur.finish()?;
     if !facts.page_like {
