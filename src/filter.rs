@@ -64,6 +64,8 @@ mod tests;
 #[cfg(test)]
 mod tests_duplicates;
 #[cfg(test)]
+mod tests_memo;
+#[cfg(test)]
 mod tests_prop;
 #[cfg(test)]
 mod tests_prop_orgs;

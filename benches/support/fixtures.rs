@@ -35,7 +35,9 @@ fn ancestor(out: &mut String, id: u64, title: &str) {
     .unwrap();
 }
 
-fn search_result(out: &mut String, i: usize) {
+/// One search result. `distinct` gives it sub-objects no other result repeats (its own root
+/// and category ancestors, space id and label id), so the scan memo never finds a repeat.
+fn search_result(out: &mut String, i: usize, distinct: bool) {
     let id = page_id(i);
     let (org, category, cat_title) = if is_foreign(i) {
         ("org-globex", FOREIGN_CATEGORY, "Globex articles")
@@ -43,13 +45,23 @@ fn search_result(out: &mut String, i: usize) {
         ("org-acme", OWN_CATEGORY, "Acme articles")
     };
     let title = format!("Widget r\u{e9}glage {i}");
+    let (root, category, space_id, label_id) = if distinct {
+        (
+            distinct_root(i),
+            distinct_category(i),
+            98304 + i,
+            10_000 + i,
+        )
+    } else {
+        (ROOT, category, 98304, 8001)
+    };
     let slug = title.replace(' ', "+");
     write!(
         out,
-        r#"{{"content":{{"id":"{id}","type":"page","status":"current","title":"{title}","space":{{"id":98304,"key":"KB","name":"Knowledge Base","type":"global","_expandable":{{"homepage":"/rest/api/content/{ROOT}"}}}},"metadata":{{"labels":{{"results":[{{"prefix":"global","name":"{org}","id":"8001"}},{{"prefix":"global","name":"how-to","id":"8002"}}],"start":0,"limit":200,"size":2}}}},"ancestors":["#
+        r#"{{"content":{{"id":"{id}","type":"page","status":"current","title":"{title}","space":{{"id":{space_id},"key":"KB","name":"Knowledge Base","type":"global","_expandable":{{"homepage":"/rest/api/content/{root}"}}}},"metadata":{{"labels":{{"results":[{{"prefix":"global","name":"{org}","id":"{label_id}"}},{{"prefix":"global","name":"how-to","id":"8002"}}],"start":0,"limit":200,"size":2}}}},"ancestors":["#
     )
     .unwrap();
-    ancestor(out, ROOT, "Knowledge Base Home");
+    ancestor(out, root, "Knowledge Base Home");
     out.push(',');
     ancestor(out, category, cat_title);
     write!(
@@ -61,13 +73,22 @@ fn search_result(out: &mut String, i: usize) {
 }
 
 pub fn search_body(n: usize) -> Vec<u8> {
+    search_body_with(n, false)
+}
+
+/// [`search_body`] where no result repeats another's space, ancestors or labels.
+pub fn search_body_distinct(n: usize) -> Vec<u8> {
+    search_body_with(n, true)
+}
+
+fn search_body_with(n: usize, distinct: bool) -> Vec<u8> {
     let mut out = String::with_capacity(n * 1500 + 512);
     out.push_str(r#"{"results":["#);
     for i in 0..n {
         if i > 0 {
             out.push(',');
         }
-        search_result(&mut out, i);
+        search_result(&mut out, i, distinct);
     }
     write!(
         out,
@@ -86,6 +107,25 @@ pub fn visible(n: usize) -> IdMap<()> {
         .chain([ROOT, OWN_CATEGORY])
         .map(|id| (ContentId::new(&id.to_string()).unwrap(), ()))
         .collect()
+}
+
+fn distinct_root(i: usize) -> u64 {
+    200_000 + i as u64
+}
+
+fn distinct_category(i: usize) -> u64 {
+    300_000 + i as u64
+}
+
+/// [`visible`] for [`search_body_distinct`]: also each own result's root and category.
+pub fn visible_distinct(n: usize) -> IdMap<()> {
+    let mut vis = visible(n);
+    for i in (0..n).filter(|&i| !is_foreign(i)) {
+        for id in [distinct_root(i), distinct_category(i)] {
+            vis.insert(ContentId::new(&id.to_string()).unwrap(), ());
+        }
+    }
+    vis
 }
 
 pub const SEARCH_LINKS: SearchLinks<'static> = SearchLinks {

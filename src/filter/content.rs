@@ -19,18 +19,20 @@
 //! `restrictions`, `operations` — those members are dropped whole (kbgate composes `children`,
 //! `descendants` and `container` from its own decided answers).
 
+mod ancestors;
 mod history;
 
 use crate::ids::{ContentId, SpaceKey};
-use crate::policy::{AncestorIds, Ancestors, ItemMeta, Labels};
+use crate::policy::{Ancestors, ItemMeta, Labels};
 
 use super::labels::scan_metadata;
+use ancestors::scan_ancestors;
 use history::{scan_history, scan_version};
 
 use super::json::{Cursor, Str};
 use super::keys::KeySet;
 use super::memo::Memos;
-use super::plan::{Cond, LinkSlot, Name, Op, Plan};
+use super::plan::{LinkSlot, Name, Op, Plan};
 use super::{FilterError, Res};
 
 /// Which route the content object belongs to (decides how `_links` is written).
@@ -100,7 +102,7 @@ pub(super) fn keep_named(
 }
 
 /// Scans the content object at the cursor and plans its kept members. `item` is the index
-/// used in [`Cond::Ancestor`] (the search result index, or 0 for content-by-id); `memo` holds
+/// used in [`Cond::Ancestor`](super::plan::Cond::Ancestor) (the search result index, or 0 for content-by-id); `memo` holds
 /// this body's repeated `space`, `metadata` and ancestors (`memo.rs`).
 pub(super) fn scan_content_object<'a>(
     cur: &mut Cursor<'a>,
@@ -242,6 +244,7 @@ fn push_own_links(plan: &mut Plan<'_>) {
     plan.push(Op::Link(LinkSlot::Base));
 }
 
+#[inline(never)]
 fn scan_space(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<Option<SpaceKey>> {
     cur.expect_object("space is not an object")?;
     let mut keys = cur.keys_begin("space");
@@ -277,67 +280,6 @@ fn scan_space(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<Option<SpaceKey>
     cur.keys_end(keys);
     plan.push(Op::Close(b'}'));
     Ok(space)
-}
-
-const ANCESTOR_FIELD: &str = "ancestor field is not a string";
-
-fn scan_ancestors(
-    cur: &mut Cursor<'_>,
-    plan: &mut Plan<'_>,
-    item: u32,
-    memo: &mut Memos,
-) -> Res<AncestorIds> {
-    cur.expect_array("ancestors is not an array")?;
-    plan.push(Op::Open(b'['));
-    let mut ids = AncestorIds::new();
-    let mut first = true;
-    while cur.next_elem(&mut first)? {
-        let index =
-            u32::try_from(ids.len()).map_err(|_| FilterError::Shape("too many ancestors"))?;
-        let group = plan.open_if(Cond::Ancestor(item, index))?;
-        plan.push(Op::Elem);
-        ids.push(memo.ancestor.scan(cur, plan, scan_ancestor)?);
-        plan.close_if(group)?;
-    }
-    plan.push(Op::Close(b']'));
-    Ok(ids)
-}
-
-/// One ancestor object: plans its kept members and returns its id.
-fn scan_ancestor(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<ContentId> {
-    cur.expect_object("ancestor is not an object")?;
-    let mut keys = cur.keys_begin("ancestor");
-    plan.push(Op::Open(b'{'));
-    let mut id = None;
-    let mut first_key = true;
-    while let Some(key) = cur.next_key(&mut first_key)? {
-        match cur.raw_inner(key) {
-            b"id" => {
-                keys.once(0)?;
-                let s = cur.expect_string("ancestor id is not a string")?;
-                let parsed = ContentId::new(&cur.decode(s)?);
-                id = Some(
-                    parsed.map_err(|_| FilterError::Shape("ancestor id is not a content id"))?,
-                );
-                plan.member(key.span.start(), s.span.end());
-            }
-            b"type" => keep_named(cur, plan, &mut keys, 1, key, ANCESTOR_FIELD)?,
-            b"status" => keep_named(cur, plan, &mut keys, 2, key, ANCESTOR_FIELD)?,
-            b"title" => keep_named(cur, plan, &mut keys, 3, key, ANCESTOR_FIELD)?,
-            b"_links" => {
-                keys.once(4)?;
-                plan.push(Op::Key(key.span));
-                scan_links(cur, plan, LinksKind::Item)?;
-            }
-            _ => {
-                cur.key_insert(&mut keys, key)?;
-                cur.skip_value()?;
-            }
-        }
-    }
-    cur.keys_end(keys);
-    plan.push(Op::Close(b'}'));
-    Ok(id.ok_or(FilterError::Shape("ancestor without an id"))?)
 }
 
 /// Validates a body object without planning it; returns its `storage.value` token, if any.

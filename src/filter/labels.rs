@@ -16,6 +16,7 @@ use super::plan::{Op, Plan};
 use super::{FilterError, Res};
 
 /// Scans `metadata` and plans it with only its `labels`.
+#[inline(never)]
 pub(super) fn scan_metadata(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<Labels> {
     cur.expect_object("metadata is not an object")?;
     let mut keys = cur.keys_begin("metadata");

@@ -20,9 +20,9 @@ use crate::ids::ContentId;
 use crate::policy::{Ancestors, ItemMeta};
 
 use super::content::{scan_content_object, Ctx};
-use super::memo::Memos;
 use super::json::Cursor;
 use super::labels::links_have_next;
+use super::memo::Memos;
 use super::plan::{execute, write_links_and_close, write_paging, Cond, Op, Plan, SlotValues};
 use super::{FilterError, Rendered, Res, SearchLinks};
 

@@ -26,9 +26,9 @@ use crate::ids::ContentId;
 use crate::policy::{Ancestors, ItemMeta};
 
 use super::content::{keep_named, scan_content_object, ContentFacts, Ctx};
-use super::memo::Memos;
 use super::json::{decode_token, Cursor, Span, Str};
 use super::labels::links_have_next;
+use super::memo::Memos;
 use super::plan::{execute, write_links_and_close, write_paging, Cond, Op, Plan, SlotValues};
 use super::urls::{classify, Target};
 use super::{FilterError, Rendered, Res, SearchLinks};

@@ -14,10 +14,10 @@ use super::*;
 use crate::ids::ContentId;
 use crate::policy::Labels;
 
-const POOL: usize = 12;
+pub(super) const POOL: usize = 12;
 const MARK: &str = "SECRET";
 
-fn pool_id(i: usize) -> String {
+pub(super) fn pool_id(i: usize) -> String {
     (1000 + i).to_string()
 }
 
@@ -30,7 +30,7 @@ enum Kind {
 }
 
 #[derive(Clone, Debug)]
-struct GenResult {
+pub(super) struct GenResult {
     kind: Kind,
     id: usize,
     ancestors: Vec<usize>,
@@ -42,7 +42,7 @@ struct GenResult {
     labels_complete: bool,
 }
 
-fn gen_result() -> impl Strategy<Value = GenResult> {
+pub(super) fn gen_result() -> impl Strategy<Value = GenResult> {
     let kind = prop_oneof![8 => Just(Kind::Page), 1 => Just(Kind::Attachment), 1 => Just(Kind::SpaceResult)];
     let ids = || prop::collection::vec(0..POOL, 0..4);
     (
@@ -80,7 +80,7 @@ fn title_of(i: usize, visible: &dyn Fn(usize) -> bool) -> String {
     }
 }
 
-fn build(g: &GenResult, visible: &dyn Fn(usize) -> bool) -> Value {
+pub(super) fn build(g: &GenResult, visible: &dyn Fn(usize) -> bool) -> Value {
     let r = |i: usize| Ref {
         id: pool_id(i),
         title: title_of(i, visible),
