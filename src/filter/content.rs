@@ -102,8 +102,9 @@ pub(super) fn keep_named(
 }
 
 /// Scans the content object at the cursor and plans its kept members. `item` is the index
-/// used in [`Cond::Ancestor`](super::plan::Cond::Ancestor) (the search result index, or 0 for content-by-id); `memo` holds
-/// this body's repeated `space`, `metadata` and ancestors (`memo.rs`).
+/// used in [`Cond::Ancestor`](super::plan::Cond::Ancestor) (the search result index, or 0 for
+/// content-by-id); `memo` holds this body's repeated `space`, `metadata` and ancestors
+/// (`memo.rs`).
 pub(super) fn scan_content_object<'a>(
     cur: &mut Cursor<'a>,
     plan: &mut Plan<'a>,
