@@ -17,27 +17,23 @@ use crate::policy::ItemMeta;
 /// or the refusal.
 type Outcome = Result<(Vec<u8>, Vec<Option<ItemMeta>>), String>;
 
+const LINKS: SearchLinks<'static> = SearchLinks {
+    base: BASE,
+    self_link: SELF,
+    next_link: None,
+};
+
 fn search_outcome(body: &[u8], visible: &dyn Fn(&ContentId) -> bool) -> Outcome {
     let scan = scan_search(body).map_err(|e| format!("{e:?}"))?;
     let metas = scan.results().iter().map(|r| r.meta().cloned()).collect();
-    let links = SearchLinks {
-        base: BASE,
-        self_link: SELF,
-        next_link: None,
-    };
-    let rendered = render_search(&scan, body, visible, &links).map_err(|e| format!("{e:?}"))?;
+    let rendered = render_search(&scan, body, visible, &LINKS).map_err(|e| format!("{e:?}"))?;
     Ok((rendered.body, metas))
 }
 
 fn list_outcome(body: &[u8], visible: &dyn Fn(&ContentId) -> bool) -> Outcome {
     let scan = scan_list(body).map_err(|e| format!("{e:?}"))?;
     let metas = scan.items().cloned().map(Some).collect();
-    let links = SearchLinks {
-        base: BASE,
-        self_link: SELF,
-        next_link: None,
-    };
-    let rendered = render_list(&scan, body, visible, &links).map_err(|e| format!("{e:?}"))?;
+    let rendered = render_list(&scan, body, visible, &LINKS).map_err(|e| format!("{e:?}"))?;
     Ok((rendered.body, metas))
 }
 

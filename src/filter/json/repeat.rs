@@ -1,5 +1,5 @@
-//! The two cursor primitives the scan memo (`filter/memo.rs`) needs: the nesting depth, and
-//! stepping over bytes that repeat an earlier value of the same body exactly.
+//! The cursor primitives the scan memo (`filter/memo.rs`) needs: the nesting depth, the next
+//! sixteen bytes as one word, and stepping over bytes that repeat an earlier value exactly.
 
 use super::{Cursor, Span};
 
@@ -26,39 +26,15 @@ impl Cursor<'_> {
     /// that was scanned successfully at this same depth.
     #[inline]
     pub fn skip_repeat(&mut self, earlier: Span) -> bool {
-        if self.repeats(earlier) {
-            self.pos += earlier.end() - earlier.start();
-            return true;
-        }
-        false
-    }
-
-    /// Whether the bytes at the cursor begin with an exact copy of `earlier`, a non-empty span
-    /// that ends at or before the cursor.
-    #[inline]
-    pub fn repeats(&self, earlier: Span) -> bool {
         let len = earlier.end().saturating_sub(earlier.start());
         if len == 0 || earlier.end() > self.pos {
             return false;
         }
-        let (Some(here), Some(there)) = (
-            self.b.get(self.pos..self.pos + len),
-            self.b.get(earlier.range()),
-        ) else {
-            return false;
-        };
-        // Most misses differ in the first or last eight bytes (an id, a closing URL): two word
-        // compares before the full one.
-        let word = |s: &[u8], at: usize| {
-            s.get(at..at + 8)
-                .and_then(|w| <[u8; 8]>::try_from(w).ok())
-                .map(u64::from_ne_bytes)
-        };
-        if len >= 8
-            && (word(here, 0) != word(there, 0) || word(here, len - 8) != word(there, len - 8))
-        {
-            return false;
+        let here = self.b.get(self.pos..self.pos + len);
+        if here.is_some() && here == self.b.get(earlier.range()) {
+            self.pos += len;
+            return true;
         }
-        here == there
+        false
     }
 }
