@@ -1,12 +1,12 @@
 //! The scan memo: sub-objects a search or listing answer repeats byte for byte are walked once.
 //!
 //! Confluence repeats itself inside one answer: every result of a knowledge-base search carries
-//! the same `space` object, the same root ancestor, the same few category ancestors, and the
-//! same `metadata.labels` for pages labelled alike. A [`Memo`] remembers, for one walker, the
-//! last few values it walked: their bytes (a span of the body), the depth they were at, the
-//! plan ops the walk wrote and what it returned. When the bytes at the cursor repeat one of
-//! them exactly, the cursor steps over them and the ops are appended again, shifted to the new
-//! position; the walker is not run.
+//! the same `space` object, the same root ancestor, the same few category ancestors and
+//! breadcrumbs, and the same `metadata.labels` for pages labelled alike. A [`Memo`] remembers,
+//! for one walker, the last few values it walked: their bytes (a span of the body), the depth
+//! they were at, the plan ops the walk wrote and what it returned. When the bytes at the cursor
+//! repeat one of them exactly, the cursor steps over them and the ops are appended again,
+//! shifted to the new position; the walker is not run.
 //!
 //! Why that is the same answer: a walker is a function of the bytes it reads and the depth it
 //! starts at. It reads exactly its value (an object ends at its `}`; nothing after it is
@@ -23,6 +23,7 @@
 
 use super::json::{Cursor, Span};
 use super::plan::{Op, Plan};
+use super::urls::Target;
 use super::Res;
 use crate::ids::{ContentId, SpaceKey};
 use crate::policy::Labels;
@@ -39,6 +40,8 @@ pub(super) struct Memos {
     pub metadata: Memo<Labels, 4>,
     /// One element of a content object's `ancestors`.
     pub ancestor: Memo<ContentId, 8>,
+    /// One element of a search result's `breadcrumbs`.
+    pub breadcrumb: Memo<Target, 4>,
 }
 
 /// The last `N` values one walker walked, replaced oldest first. Parallel arrays: a miss

@@ -151,6 +151,32 @@ impl<'a> Plan<'a> {
         }
     }
 
+    /// Sets the condition of the group opened at `at` (opened before its content id was known).
+    pub fn set_cond(&mut self, at: usize, cond: Cond) -> Res<()> {
+        match self.ops.get(at) {
+            Some(&Op::If { cond: index, .. }) => match self.conds.get_mut(index as usize) {
+                Some(c) => {
+                    *c = cond;
+                    Ok(())
+                }
+                None => Err(Box::new(FilterError::Shape("internal plan error"))),
+            },
+            _ => Err(Box::new(FilterError::Shape("internal plan error"))),
+        }
+    }
+
+    /// Removes the group opened at `at`, the last one opened, keeping its ops unconditional.
+    pub fn unwrap_if(&mut self, at: usize) -> Res<()> {
+        match self.ops.get(at) {
+            Some(&Op::If { cond, .. }) if cond as usize + 1 == self.conds.len() => {
+                self.conds.truncate(cond as usize);
+                self.ops.remove(at);
+                Ok(())
+            }
+            _ => Err(Box::new(FilterError::Shape("internal plan error"))),
+        }
+    }
+
     /// Drops every op from `at` on (a result that is hidden whatever the caller decides).
     pub fn truncate(&mut self, at: usize) {
         if let Some(Op::If { cond, .. }) = self.ops.get(at) {
@@ -336,4 +362,69 @@ pub(super) fn write_json_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(b.get(plain..).unwrap_or_default());
     out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(plan: &Plan<'_>, body: &[u8], visible: bool) -> String {
+        let slots = SlotValues {
+            self_link: "",
+            base: "",
+            storage: None,
+        };
+        let mut out = Vec::new();
+        execute(
+            &plan.ops,
+            &plan.conds,
+            body,
+            &mut out,
+            false,
+            &slots,
+            &mut |_| visible,
+        )
+        .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_group_opened_early_takes_its_condition_later_or_is_unwrapped() {
+        let body = br#"[{"a":1},{"b":2}]"#;
+        let mut plan = Plan::new(body, 16);
+        plan.push(Op::Open(b'['));
+        let object = |plan: &mut Plan<'_>, member: Span| {
+            plan.push(Op::Elem);
+            plan.push(Op::Open(b'{'));
+            plan.push(Op::Member(member));
+            plan.push(Op::Close(b'}'));
+        };
+        let a = plan.open_if(Cond::Target(9)).unwrap();
+        object(&mut plan, Span::new(2, 7));
+        plan.set_cond(a, Cond::Target(0)).unwrap();
+        plan.close_if(a).unwrap();
+        let b = plan.open_if(Cond::Target(1)).unwrap();
+        object(&mut plan, Span::new(10, 15));
+        plan.unwrap_if(b).unwrap();
+        plan.push(Op::Close(b']'));
+        assert_eq!(plan.conds, [Cond::Target(0)]);
+        assert_eq!(render(&plan, body, true), r#"[{"a":1},{"b":2}]"#);
+        assert_eq!(render(&plan, body, false), r#"[{"b":2}]"#);
+    }
+
+    #[test]
+    fn only_the_last_group_opened_can_be_unwrapped() {
+        let body = b"[]";
+        let mut plan = Plan::new(body, 8);
+        let a = plan.open_if(Cond::Target(0)).unwrap();
+        plan.push(Op::Elem);
+        let b = plan.open_if(Cond::Target(1)).unwrap();
+        assert!(plan.unwrap_if(a).is_err());
+        assert!(plan.unwrap_if(a + 1).is_err());
+        assert!(plan.set_cond(a + 1, Cond::Target(2)).is_err());
+        plan.unwrap_if(b).unwrap();
+        plan.unwrap_if(a).unwrap();
+        assert_eq!(plan.ops, [Op::Elem]);
+        assert!(plan.conds.is_empty());
+    }
 }

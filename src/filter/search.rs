@@ -261,7 +261,7 @@ fn scan_result<'a>(
             }
             b"breadcrumbs" => {
                 keys.once(11)?;
-                scan_breadcrumbs(cur, plan, key, targets)?
+                scan_breadcrumbs(cur, plan, key, targets, memo)?
             }
             _ => {
                 cur.key_insert(&mut keys, key)?;
@@ -358,36 +358,49 @@ fn scan_parent(
 }
 
 /// `breadcrumbs[{label, url, separator}]`: an entry is kept when its `url` names a visible
-/// content id or a space root; any other entry is dropped.
+/// content id or a space root; any other entry is dropped. Each entry's group is opened before
+/// the entry is read (its condition set after), so a repeated entry is replayed by the memo.
 fn scan_breadcrumbs(
     cur: &mut Cursor<'_>,
     plan: &mut Plan<'_>,
     key: Str,
     targets: &mut Vec<ContentId>,
+    memo: &mut Memos,
 ) -> Res<()> {
     cur.expect_array("breadcrumbs is not an array")?;
     plan.push(Op::Key(key.span));
     plan.push(Op::Open(b'['));
     let mut first = true;
     while cur.next_elem(&mut first)? {
-        let pairs = read_pairs(cur, "breadcrumb", [b"label", b"url", b"separator"])?;
-        let target = match &pairs {
-            [_, Some((_, url)), _] => classify(&cur.decode(*url)?),
-            _ => Target::Unknown,
-        };
-        let group = match target {
-            Target::Content(id) => Some(plan.open_if(Cond::Target(push_target(targets, id)?))?),
-            Target::SpaceRoot => None,
-            Target::Unknown => continue,
-        };
+        let next_target =
+            u32::try_from(targets.len()).map_err(|_| FilterError::Shape("too many breadcrumbs"))?;
+        let group = plan.open_if(Cond::Target(next_target))?;
         plan.push(Op::Elem);
-        plan_pairs(plan, &pairs);
-        if let Some(group) = group {
-            plan.close_if(group)?;
+        match memo.breadcrumb.scan(cur, plan, scan_breadcrumb)? {
+            Target::Content(id) => {
+                plan.set_cond(group, Cond::Target(push_target(targets, id)?))?;
+                plan.close_if(group)?;
+            }
+            Target::SpaceRoot => plan.unwrap_if(group)?,
+            Target::Unknown => plan.truncate(group),
         }
     }
     plan.push(Op::Close(b']'));
     Ok(())
+}
+
+/// One breadcrumb entry: plans its kept pairs and returns what its `url` names.
+#[inline(never)]
+fn scan_breadcrumb(cur: &mut Cursor<'_>, plan: &mut Plan<'_>) -> Res<Target> {
+    let pairs = read_pairs(cur, "breadcrumb", [b"label", b"url", b"separator"])?;
+    let target = match &pairs {
+        [_, Some((_, url)), _] => classify(&cur.decode(*url)?),
+        _ => Target::Unknown,
+    };
+    if target != Target::Unknown {
+        plan_pairs(plan, &pairs);
+    }
+    Ok(target)
 }
 
 /// Renders a scanned search answer for one caller: only results whose id is `visible`, and in
