@@ -480,23 +480,3 @@ fn a_render_op_stays_small() {
     // the size of the body.
     assert!(std::mem::size_of::<super::plan::Op>() <= 12);
 }
-
-#[test]
-fn referenced_ids_are_deduplicated_and_sorted_whatever_their_length() {
-    let r = |id: &str| Ref {
-        id: id.into(),
-        title: format!("Ancestor {id}"),
-    };
-    // Three ids share their first 16 bytes; one is exactly that prefix; "9" sorts after "10…".
-    let (long_a, long_b) = ("1234567890123456A", "1234567890123456B");
-    let prefix = "1234567890123456";
-    let mut a = Item::page("1", "First");
-    a.ancestors = vec![r(long_b), r("9"), r(long_a), r(prefix)];
-    let mut b = Item::page("2", "Second");
-    b.ancestors = vec![r(long_a), r(prefix), r("9"), r(long_b), r("10")];
-    b.parent = Some(r(long_b));
-    let body = search_body(&[a, b], None, false, LEAK);
-    let scan = scan_search(&body).unwrap();
-    let refs: Vec<&str> = scan.referenced_ids().map(ContentId::as_str).collect();
-    assert_eq!(refs, ["10", prefix, long_a, long_b, "9"]);
-}

@@ -31,37 +31,49 @@ pub(super) fn ref_id<'s>(
     }
 }
 
-/// The ancestors and targets of every candidate result, deduplicated by id.
+/// How many distinct ids [`referenced`] remembers to drop repeats before sorting.
+const RECENT: usize = 8;
+
+/// The ancestors and targets of every candidate result, deduplicated by id and sorted.
 pub(super) fn referenced(results: &[ResultScan], targets: &[ContentId]) -> Vec<RefAt> {
-    let ancestors: usize = results
-        .iter()
-        .filter_map(|r| match &r.meta.as_ref()?.ancestors {
-            Ancestors::Known(ids) => Some(ids.len()),
-            Ancestors::Unknown => None,
-        })
-        .sum();
-    let mut refs: Vec<RefAt> = Vec::with_capacity(ancestors + targets.len());
-    for (r, result) in results.iter().enumerate() {
-        let Some(meta) = &result.meta else { continue };
-        if let Ancestors::Known(ids) = &meta.ancestors {
-            refs.extend((0..ids.len()).map(|a| RefAt::Ancestor(r, a)));
-        }
-        refs.extend(result.targets.clone().map(RefAt::Target));
-    }
     let id = |at: &RefAt| ref_id(results, targets, *at);
     // Sorted by a word holding each id's first 16 bytes (ids hold no NUL, so zero padding keeps
     // the ids' own order): equal words are equal ids unless the ids are longer, and only then
     // are the ids themselves compared.
     let word = |at: &RefAt| id(at).map_or((0, false), |i| sort_word(i.as_str()));
-    let mut keyed: Vec<((u128, bool), RefAt)> =
-        refs.into_iter().map(|at| (word(&at), at)).collect();
+    let same = |(ka, a): &((u128, bool), RefAt), (kb, b): &((u128, bool), RefAt)| {
+        ka == kb && (!ka.1 || id(a) == id(b))
+    };
+    // An answer names the same root and category pages in result after result: a repeat of
+    // one of the last few distinct ids is dropped here, so only a few entries are sorted.
+    let mut recent: [Option<((u128, bool), RefAt)>; RECENT] = [None; RECENT];
+    let mut next = 0;
+    let mut keyed: Vec<((u128, bool), RefAt)> = Vec::new();
+    let mut add = |at: RefAt| {
+        let entry = (word(&at), at);
+        if recent.iter().flatten().any(|seen| same(seen, &entry)) {
+            return;
+        }
+        if let Some(slot) = recent.get_mut(next % RECENT) {
+            *slot = Some(entry);
+        }
+        next += 1;
+        keyed.push(entry);
+    };
+    for (r, result) in results.iter().enumerate() {
+        let Some(meta) = &result.meta else { continue };
+        if let Ancestors::Known(ids) = &meta.ancestors {
+            (0..ids.len()).for_each(|a| add(RefAt::Ancestor(r, a)));
+        }
+        result.targets.clone().for_each(|t| add(RefAt::Target(t)));
+    }
     keyed.sort_unstable_by(|(ka, a), (kb, b)| {
         ka.cmp(kb).then_with(|| match ka.1 {
             true => id(a).cmp(&id(b)),
             false => std::cmp::Ordering::Equal,
         })
     });
-    keyed.dedup_by(|(ka, a), (kb, b)| ka == kb && (!ka.1 || id(a) == id(b)));
+    keyed.dedup_by(|a, b| same(a, b));
     keyed.into_iter().map(|(_, at)| at).collect()
 }
 
@@ -75,4 +87,52 @@ fn sort_word(s: &str) -> (u128, bool) {
         dst.copy_from_slice(src);
     }
     (u128::from_be_bytes(word), s.len() > 16)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::filter::search::scan_search;
+    use crate::filter::test_fixtures::{search_body, Item, Ref};
+    use crate::ids::ContentId;
+
+    const LEAK: &str = "SECRETLEAK";
+
+    #[test]
+    fn referenced_ids_are_deduplicated_and_sorted_whatever_their_length() {
+        let r = |id: &str| Ref {
+            id: id.into(),
+            title: format!("Ancestor {id}"),
+        };
+        // Three ids share their first 16 bytes; one is exactly that prefix; "9" sorts after "10…".
+        let (long_a, long_b) = ("1234567890123456A", "1234567890123456B");
+        let prefix = "1234567890123456";
+        let mut a = Item::page("1", "First");
+        a.ancestors = vec![r(long_b), r("9"), r(long_a), r(prefix)];
+        let mut b = Item::page("2", "Second");
+        b.ancestors = vec![r(long_a), r(prefix), r("9"), r(long_b), r("10")];
+        b.parent = Some(r(long_b));
+        let body = search_body(&[a, b], None, false, LEAK);
+        let scan = scan_search(&body).unwrap();
+        let refs: Vec<&str> = scan.referenced_ids().map(ContentId::as_str).collect();
+        assert_eq!(refs, ["10", prefix, long_a, long_b, "9"]);
+    }
+
+    #[test]
+    fn referenced_ids_repeated_far_apart_are_listed_once() {
+        let r = |id: String| Ref {
+            title: format!("Ancestor {id}"),
+            id,
+        };
+        // Twelve distinct ancestors, then the same twelve again: more than the few recent ids
+        // whose repeats are dropped before sorting, so some repeats are found only after it.
+        let ids: Vec<String> = (100..112).map(|i| i.to_string()).collect();
+        let mut a = Item::page("1", "First");
+        a.ancestors = ids.iter().cloned().map(r).collect();
+        let mut b = Item::page("2", "Second");
+        b.ancestors = ids.iter().rev().cloned().map(r).collect();
+        let body = search_body(&[a, b], None, false, LEAK);
+        let scan = scan_search(&body).unwrap();
+        let refs: Vec<&str> = scan.referenced_ids().map(ContentId::as_str).collect();
+        assert_eq!(refs, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    }
 }
