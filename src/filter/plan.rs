@@ -151,20 +151,6 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// Sets the condition of the group opened at `at` (opened before its content id was known).
-    pub fn set_cond(&mut self, at: usize, cond: Cond) -> Res<()> {
-        match self.ops.get(at) {
-            Some(&Op::If { cond: index, .. }) => match self.conds.get_mut(index as usize) {
-                Some(c) => {
-                    *c = cond;
-                    Ok(())
-                }
-                None => Err(Box::new(FilterError::Shape("internal plan error"))),
-            },
-            _ => Err(Box::new(FilterError::Shape("internal plan error"))),
-        }
-    }
-
     /// Removes the group opened at `at`, the last one opened, keeping its ops unconditional.
     pub fn unwrap_if(&mut self, at: usize) -> Res<()> {
         match self.ops.get(at) {
@@ -389,7 +375,7 @@ mod tests {
     }
 
     #[test]
-    fn a_group_opened_early_takes_its_condition_later_or_is_unwrapped() {
+    fn an_unwrapped_group_keeps_its_ops_unconditional() {
         let body = br#"[{"a":1},{"b":2}]"#;
         let mut plan = Plan::new(body, 16);
         plan.push(Op::Open(b'['));
@@ -399,9 +385,8 @@ mod tests {
             plan.push(Op::Member(member));
             plan.push(Op::Close(b'}'));
         };
-        let a = plan.open_if(Cond::Target(9)).unwrap();
+        let a = plan.open_if(Cond::Target(0)).unwrap();
         object(&mut plan, Span::new(2, 7));
-        plan.set_cond(a, Cond::Target(0)).unwrap();
         plan.close_if(a).unwrap();
         let b = plan.open_if(Cond::Target(1)).unwrap();
         object(&mut plan, Span::new(10, 15));
@@ -421,7 +406,6 @@ mod tests {
         let b = plan.open_if(Cond::Target(1)).unwrap();
         assert!(plan.unwrap_if(a).is_err());
         assert!(plan.unwrap_if(a + 1).is_err());
-        assert!(plan.set_cond(a + 1, Cond::Target(2)).is_err());
         plan.unwrap_if(b).unwrap();
         plan.unwrap_if(a).unwrap();
         assert_eq!(plan.ops, [Op::Elem]);

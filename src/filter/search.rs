@@ -329,9 +329,13 @@ fn plan_pairs(plan: &mut Plan<'_>, pairs: &[Option<Pair>]) {
     plan.push(Op::Close(b'}'));
 }
 
+/// The index the next link target pushed will have.
+fn next_target(targets: &[ContentId]) -> Res<u32> {
+    Ok(u32::try_from(targets.len()).map_err(|_| FilterError::Shape("too many breadcrumbs"))?)
+}
+
 fn push_target(targets: &mut Vec<ContentId>, id: ContentId) -> Res<u32> {
-    let index =
-        u32::try_from(targets.len()).map_err(|_| FilterError::Shape("too many breadcrumbs"))?;
+    let index = next_target(targets)?;
     targets.push(id);
     Ok(index)
 }
@@ -359,7 +363,8 @@ fn scan_parent(
 
 /// `breadcrumbs[{label, url, separator}]`: an entry is kept when its `url` names a visible
 /// content id or a space root; any other entry is dropped. Each entry's group is opened before
-/// the entry is read (its condition set after), so a repeated entry is replayed by the memo.
+/// the entry is read, on the target index the entry's id will get, so a repeated entry is
+/// replayed by the memo.
 fn scan_breadcrumbs(
     cur: &mut Cursor<'_>,
     plan: &mut Plan<'_>,
@@ -372,13 +377,11 @@ fn scan_breadcrumbs(
     plan.push(Op::Open(b'['));
     let mut first = true;
     while cur.next_elem(&mut first)? {
-        let next_target =
-            u32::try_from(targets.len()).map_err(|_| FilterError::Shape("too many breadcrumbs"))?;
-        let group = plan.open_if(Cond::Target(next_target))?;
+        let group = plan.open_if(Cond::Target(next_target(targets)?))?;
         plan.push(Op::Elem);
         match memo.breadcrumb.scan(cur, plan, scan_breadcrumb)? {
             Target::Content(id) => {
-                plan.set_cond(group, Cond::Target(push_target(targets, id)?))?;
+                targets.push(id);
                 plan.close_if(group)?;
             }
             Target::SpaceRoot => plan.unwrap_if(group)?,
